@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+// BilevelKit: a tape-based autodiff engine with forward-over-reverse Hessian-vector products,
+// layers on top of it, and a bilevel module (unrolled and implicit hypergradients).
+// Data flows one way: TapeKernels (C) ← Tape ← Layers ← Bilevel ← Demos / Benchmarks.
+// No external packages: everything here is our own code.
+import PackageDescription
+
+let package = Package(
+    name: "BilevelKit",
+    products: [
+        .library(name: "Tape", targets: ["Tape"]),
+        .library(name: "Layers", targets: ["Layers"]),
+        .library(name: "Bilevel", targets: ["Bilevel"]),
+        .executable(name: "Demos", targets: ["Demos"]),
+        .executable(name: "Benchmarks", targets: ["Benchmarks"]),
+    ],
+    targets: [
+        // Hot loops (matrix multiply) in C, so they can use AVX2/FMA through per-function target
+        // attributes chosen at run time, without unsafe flags that would break dependent packages.
+        .target(name: "TapeKernels", path: "Sources/TapeKernels"),
+        .target(name: "Tape", dependencies: ["TapeKernels"]),
+        .target(name: "Layers", dependencies: ["Tape"]),
+        .target(name: "Bilevel", dependencies: ["Layers", "Tape"]),
+        .executableTarget(name: "Demos", dependencies: ["Bilevel", "Layers", "Tape"], path: "Sources/Demos"),
+        .executableTarget(name: "Benchmarks", dependencies: ["Layers", "Tape"], path: "Benchmarks"),
+        .testTarget(name: "TapeTests", dependencies: ["Tape"], path: "Tests/TapeTests"),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Tape"], path: "Tests/LayersTests"),
+        .testTarget(name: "BilevelTests", dependencies: ["Bilevel", "Layers", "Tape"], path: "Tests/BilevelTests"),
+        .testTarget(name: "DemosTests", dependencies: ["Demos", "Bilevel", "Layers", "Tape"], path: "Tests/DemosTests"),
+    ]
+)

@@ -1,0 +1,2 @@
+import Tape
+print("demos: coming soon")

@@ -1,0 +1,207 @@
+/// Value, gradient and Hessian-vector product of a scalar function f(x₁, …, xₙ) at a point.
+public struct HessianVectorProduct {
+    /// f(x).
+    public var value: Double
+    /// ∂f/∂xᵢ for each differentiated input, in the order asked.
+    public var gradients: [Tensor]
+    /// Σⱼ (∂²f/∂xᵢ∂xⱼ) vⱼ for each differentiated input: the directional derivative of the
+    /// gradient along the directions v (absent directions are zero). With directions (v, nil)
+    /// for f(w, λ) this is (H_ww·v, H_λw·v), the mixed product the bilevel layer needs.
+    public var products: [Tensor]
+}
+
+extension Tape {
+    // MARK: Call plumbing
+
+    /// Resets the tape and records the inputs as leaves (with tangents when given).
+    private func prepare(_ xs: [Tensor], directions: [Tensor?]?, wrt: [Int]?, _ name: StaticString) {
+        precondition(!isRecording, "\(name): called on a tape that is recording; use a separate Tape for a nested differentiation")
+        if let directions {
+            precondition(directions.count == xs.count, "\(name): \(directions.count) directions for \(xs.count) inputs")
+        }
+        if let wrt {
+            precondition(wrt.allSatisfy { $0 >= 0 && $0 < xs.count }, "\(name): wrt indices \(wrt) out of range for \(xs.count) inputs")
+        }
+        reset()
+        inputVariables.removeAll(keepingCapacity: true)
+        inputNodes.removeAll(keepingCapacity: true)
+        for k in xs.indices {
+            let needs = wrt.map { $0.contains(k) } ?? true
+            let v = leaf(xs[k], tangent: directions?[k] ?? nil, requiresGradient: needs)
+            inputVariables.append(v)
+            inputNodes.append(v.index)
+        }
+    }
+
+    /// Calls f on the recorded inputs; returns the output node.
+    private func call(_ f: ([Variable]) -> Variable, _ name: StaticString) -> Int {
+        isRecording = true
+        defer { isRecording = false }
+        let y = f(inputVariables)
+        precondition(y.tape === self, "\(name): the function returned a Variable from another tape")
+        check(y, name)
+        return Int(y.index)
+    }
+
+    private func requireScalar(_ node: Int, _ name: StaticString) {
+        let s = values[node].shape
+        precondition(s.count == 1, "\(name): the function must return a scalar, but returned shape \(s)")
+    }
+
+    private func tensor(_ p: UnsafeMutablePointer<Double>?, _ shape: Shape) -> Tensor {
+        guard let p else { return .zeros(shape) }
+        return Tensor(shape: shape, scalars: Array(UnsafeBufferPointer(start: p, count: shape.count)))
+    }
+
+    private func seedOne() -> Slot { algebra.scalar(1) }
+
+    // MARK: Public entry points
+
+    /// f(x) and ∇ₓf for scalar-valued f of several inputs; gradients for the inputs in `wrt`
+    /// (default all), in that order. Others are held constant.
+    public func valueAndGradient(of f: ([Variable]) -> Variable, at xs: [Tensor],
+                                 wrt: [Int]? = nil) -> (value: Double, gradients: [Tensor]) {
+        prepare(xs, directions: nil, wrt: wrt, "valueAndGradient")
+        let out = call(f, "valueAndGradient")
+        requireScalar(out, "valueAndGradient")
+        backward(from: out, seed: seedOne())
+        let chosen = wrt ?? Array(xs.indices)
+        let grads = chosen.map { k -> Tensor in
+            let node = Int(inputNodes[k])
+            return tensor(adjoints[node]?.p, values[node].shape)
+        }
+        return (values[out].p[0], grads)
+    }
+
+    /// f(x) and ∇f(x) for scalar-valued f of one tensor.
+    public func valueAndGradient(of f: (Variable) -> Variable, at x: Tensor) -> (value: Double, gradient: Tensor) {
+        let r = valueAndGradient(of: { f($0[0]) }, at: [x])
+        return (r.value, r.gradients[0])
+    }
+
+    /// f(x) and the forward-mode directional derivative J_f(x)·v (absent directions are zero).
+    /// The output may have any shape.
+    public func jvp(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?]) -> (value: Tensor, tangent: Tensor) {
+        prepare(xs, directions: vs, wrt: [], "jvp")
+        let out = call(f, "jvp")
+        let y = values[out]
+        return (tensor(y.p, y.shape), tensor(y.t, y.shape))
+    }
+
+    /// f(x) and J_f(x)·v for f of one tensor.
+    public func jvp(of f: (Variable) -> Variable, at x: Tensor, along v: Tensor) -> (value: Tensor, tangent: Tensor) {
+        jvp(of: { f($0[0]) }, at: [x], along: [v])
+    }
+
+    /// f(x) and the reverse-mode product uᵀ J_f(x) for each input in `wrt` (default all).
+    /// The cotangent u has the output's shape.
+    public func vjp(of f: ([Variable]) -> Variable, at xs: [Tensor], cotangent u: Tensor,
+                    wrt: [Int]? = nil) -> (value: Tensor, cotangents: [Tensor]) {
+        prepare(xs, directions: nil, wrt: wrt, "vjp")
+        let out = call(f, "vjp")
+        let y = values[out]
+        precondition(u.shape == y.shape, "vjp: cotangent of shape \(u.shape) does not match output of shape \(y.shape)")
+        let seed = u.scalars.withUnsafeBufferPointer { algebra.constant($0, shape: u.shape) }
+        backward(from: out, seed: seed)
+        let chosen = wrt ?? Array(xs.indices)
+        return (tensor(y.p, y.shape), chosen.map { k in
+            let node = Int(inputNodes[k])
+            return tensor(adjoints[node]?.p, values[node].shape)
+        })
+    }
+
+    /// f(x) and uᵀ J_f(x) for f of one tensor.
+    public func vjp(of f: (Variable) -> Variable, at x: Tensor, cotangent u: Tensor) -> (value: Tensor, cotangent: Tensor) {
+        let r = vjp(of: { f($0[0]) }, at: [x], cotangent: u)
+        return (r.value, r.cotangents[0])
+    }
+
+    /// Value, gradient and Hessian-vector product of scalar-valued f, by forward-over-reverse:
+    /// the inputs carry tangents v through the forward pass, and the reverse sweep runs on dual
+    /// values, so the gradient's directional derivative H·v comes out of one sweep.
+    /// Absent directions (nil) are zero; results are for the inputs in `wrt` (default all).
+    public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?],
+                                     wrt: [Int]? = nil) -> HessianVectorProduct {
+        prepare(xs, directions: vs, wrt: wrt, "hessianVectorProduct")
+        let out = call(f, "hessianVectorProduct")
+        requireScalar(out, "hessianVectorProduct")
+        backward(from: out, seed: seedOne())
+        let chosen = wrt ?? Array(xs.indices)
+        var grads: [Tensor] = [], products: [Tensor] = []
+        for k in chosen {
+            let node = Int(inputNodes[k])
+            grads.append(tensor(adjoints[node]?.p, values[node].shape))
+            products.append(tensor(adjoints[node]?.t, values[node].shape))
+        }
+        return HessianVectorProduct(value: values[out].p[0], gradients: grads, products: products)
+    }
+
+    /// f(x), ∇f(x) and H(x)·v for scalar-valued f of one tensor.
+    public func hessianVectorProduct(of f: (Variable) -> Variable, at x: Tensor,
+                                     along v: Tensor) -> (value: Double, gradient: Tensor, product: Tensor) {
+        let r = hessianVectorProduct(of: { f($0[0]) }, at: [x], along: [v])
+        return (r.value, r.gradients[0], r.products[0])
+    }
+
+    /// The dense Hessian of scalar-valued f at x, as an (n, n) matrix over x's n elements in
+    /// row-major order, built column by column from n Hessian-vector products. For small n.
+    public func hessian(of f: (Variable) -> Variable, at x: Tensor) -> Tensor {
+        let n = x.count
+        var h = Tensor.zeros([n, n])
+        var e = Tensor.zeros(x.shape)
+        for j in 0..<n {
+            e.scalars[j] = 1
+            let col = hessianVectorProduct(of: f, at: x, along: e).product
+            for i in 0..<n { h.scalars[i * n + j] = col.scalars[i] }
+            e.scalars[j] = 0
+        }
+        return h
+    }
+}
+
+// MARK: - Free functions (each uses a fresh tape)
+
+/// f(x) and ∇f(x) for scalar-valued f of one tensor.
+public func valueAndGradient(of f: (Variable) -> Variable, at x: Tensor) -> (value: Double, gradient: Tensor) {
+    Tape().valueAndGradient(of: f, at: x)
+}
+/// f(x) and the gradients for the inputs in `wrt` (default all) of scalar-valued f.
+public func valueAndGradient(of f: ([Variable]) -> Variable, at xs: [Tensor], wrt: [Int]? = nil) -> (value: Double, gradients: [Tensor]) {
+    Tape().valueAndGradient(of: f, at: xs, wrt: wrt)
+}
+/// ∇f(x) for scalar-valued f of one tensor.
+public func gradient(of f: (Variable) -> Variable, at x: Tensor) -> Tensor {
+    Tape().valueAndGradient(of: f, at: x).gradient
+}
+/// The gradients for the inputs in `wrt` (default all) of scalar-valued f.
+public func gradient(of f: ([Variable]) -> Variable, at xs: [Tensor], wrt: [Int]? = nil) -> [Tensor] {
+    Tape().valueAndGradient(of: f, at: xs, wrt: wrt).gradients
+}
+/// f(x) and J_f(x)·v (forward mode).
+public func jvp(of f: (Variable) -> Variable, at x: Tensor, along v: Tensor) -> (value: Tensor, tangent: Tensor) {
+    Tape().jvp(of: f, at: x, along: v)
+}
+/// f(x) and J_f(x)·v for several inputs (nil directions are zero).
+public func jvp(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?]) -> (value: Tensor, tangent: Tensor) {
+    Tape().jvp(of: f, at: xs, along: vs)
+}
+/// f(x) and uᵀ J_f(x) (reverse mode).
+public func vjp(of f: (Variable) -> Variable, at x: Tensor, cotangent u: Tensor) -> (value: Tensor, cotangent: Tensor) {
+    Tape().vjp(of: f, at: x, cotangent: u)
+}
+/// f(x) and uᵀ J_f(x) for the inputs in `wrt` (default all).
+public func vjp(of f: ([Variable]) -> Variable, at xs: [Tensor], cotangent u: Tensor, wrt: [Int]? = nil) -> (value: Tensor, cotangents: [Tensor]) {
+    Tape().vjp(of: f, at: xs, cotangent: u, wrt: wrt)
+}
+/// f(x), ∇f(x) and H(x)·v by forward-over-reverse.
+public func hessianVectorProduct(of f: (Variable) -> Variable, at x: Tensor, along v: Tensor) -> (value: Double, gradient: Tensor, product: Tensor) {
+    Tape().hessianVectorProduct(of: f, at: x, along: v)
+}
+/// Value, gradients and Hessian-vector products for several inputs (nil directions are zero).
+public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?], wrt: [Int]? = nil) -> HessianVectorProduct {
+    Tape().hessianVectorProduct(of: f, at: xs, along: vs, wrt: wrt)
+}
+/// The dense Hessian (n × n over x's elements) of scalar-valued f, from n HVPs.
+public func hessian(of f: (Variable) -> Variable, at x: Tensor) -> Tensor {
+    Tape().hessian(of: f, at: x)
+}

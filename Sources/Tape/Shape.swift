@@ -1,0 +1,101 @@
+/// The shape of a `Tensor`: rank 0 (scalar), 1 (vector of `n`) or 2 (matrix of `rows × cols`).
+///
+/// Broadcasting follows NumPy for ranks up to 2: shapes are aligned at their trailing
+/// dimension, and a dimension of size 1 (or a missing one) stretches to match the other.
+/// So a vector `(n)` acts as a row `(1, n)`, and `(m, 1)` is a column.
+public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByArrayLiteral {
+    // Stored inline (no array) so that copying a shape costs no reference counting: shapes
+    // travel with every buffer through every sweep.
+    @usableFromInline let storedRank: Int
+    @usableFromInline let d0: Int
+    @usableFromInline let d1: Int
+
+    /// The dimensions, outermost first; empty for a scalar.
+    public var dimensions: [Int] { storedRank == 0 ? [] : storedRank == 1 ? [d0] : [d0, d1] }
+
+    /// A shape with the given dimensions (at most 2, each ≥ 0).
+    public init(_ dimensions: [Int]) {
+        precondition(dimensions.count <= 2,
+                     "Shape: rank \(dimensions.count) is not supported (ranks 0, 1 and 2 are); got \(dimensions)")
+        precondition(dimensions.allSatisfy { $0 >= 0 }, "Shape: negative dimension in \(dimensions)")
+        storedRank = dimensions.count
+        d0 = dimensions.count > 0 ? dimensions[0] : 1
+        d1 = dimensions.count > 1 ? dimensions[1] : 1
+    }
+
+    /// A matrix shape `rows × cols`.
+    @inlinable public init(rows: Int, cols: Int) {
+        precondition(rows >= 0 && cols >= 0, "Shape: negative dimension in (\(rows), \(cols))")
+        storedRank = 2; d0 = rows; d1 = cols
+    }
+
+    public init(arrayLiteral elements: Int...) { self.init(elements) }
+
+    /// The scalar shape `()`.
+    public static let scalar = Shape([])
+
+    /// Number of dimensions (0, 1 or 2).
+    @inlinable public var rank: Int { storedRank }
+
+    /// Number of elements: the product of the dimensions (1 for a scalar).
+    @inlinable public var count: Int { d0 * d1 }
+
+    /// Rows when viewed as a matrix: a scalar is `1 × 1`, a vector `(n)` is `1 × n`.
+    @inlinable public var rows: Int { storedRank == 2 ? d0 : 1 }
+
+    /// Columns when viewed as a matrix.
+    @inlinable public var cols: Int { storedRank == 2 ? d1 : d0 }
+
+    /// Size of `axis` (negative axes count from the end).
+    public func size(alongAxis axis: Int) -> Int { dimensions[normalizedAxis(axis, op: "size")] }
+
+    /// `(2, 3)`, `(5)`, `()`, as in NumPy but with `(5)` rather than `(5,)`.
+    public var description: String { "(" + dimensions.map(String.init).joined(separator: ", ") + ")" }
+
+    /// Resolves a possibly negative axis; traps with a message naming `op` if out of range.
+    public func normalizedAxis(_ axis: Int, op: String) -> Int {
+        let a = axis < 0 ? axis + rank : axis
+        precondition(a >= 0 && a < rank, "\(op): axis \(axis) is out of range for shape \(self)")
+        return a
+    }
+
+    /// This shape with `axis` removed (or kept as size 1 when `keepingDimension`).
+    func reduced(alongAxis axis: Int, keepingDimension: Bool) -> Shape {
+        var d = dimensions
+        if keepingDimension { d[axis] = 1 } else { d.remove(at: axis) }
+        return Shape(d)
+    }
+
+    /// The NumPy broadcast of two shapes, or `nil` when they are incompatible.
+    public static func broadcast(_ a: Shape, _ b: Shape) -> Shape? {
+        if a == b { return a }
+        if a.storedRank == 0 { return b }
+        if b.storedRank == 0 { return a }
+        let rank = max(a.rank, b.rank)
+        var out = [Int](repeating: 1, count: rank)
+        for i in 0..<rank {
+            let da = i < a.rank ? a.dimensions[a.rank - 1 - i] : 1
+            let db = i < b.rank ? b.dimensions[b.rank - 1 - i] : 1
+            if da == db || db == 1 { out[rank - 1 - i] = da } else if da == 1 { out[rank - 1 - i] = db } else { return nil }
+        }
+        return Shape(out)
+    }
+
+    /// Whether the two shapes hold the same elements in the same order, differing at most by
+    /// dimensions of size 1 (as `(n)`, `(1, n)` and `(n, 1)` do).
+    func isSqueezeEquivalent(to other: Shape) -> Bool {
+        if self == other { return true }
+        return dimensions.filter { $0 != 1 } == other.dimensions.filter { $0 != 1 }
+    }
+
+    /// Whether this shape broadcasts to `target` without changing `target`.
+    func broadcasts(to target: Shape) -> Bool { Shape.broadcast(self, target) == target }
+
+    /// Strides of this shape inside the 2-D iteration space of `target` (rows, cols):
+    /// 0 along a broadcast dimension. Assumes `broadcasts(to: target)`.
+    func strides(in target: Shape) -> (row: Int, col: Int) {
+        let colStride = (cols == target.cols) ? 1 : 0
+        let rowStride = (rows == target.rows && target.rows > 1) ? cols : 0
+        return (rowStride, colStride)
+    }
+}

@@ -1,0 +1,201 @@
+/// A recording of tensor operations, for reverse-mode, forward-mode and forward-over-reverse
+/// differentiation.
+///
+/// A differentiated function receives `Variable`s; each operation on them is computed at once
+/// and recorded as one node (one per tensor operation, never one per scalar) in flat arrays:
+/// op code with its attributes, operand indices, and the buffers of the value. The reverse sweep
+/// walks the nodes backwards applying `Rules.vjp`. When inputs carry tangents, every value and
+/// every adjoint carries one too, and the same sweep yields H·v.
+///
+/// A tape is reused across calls: `reset` keeps all buffers and array capacity, so a loop of
+/// thousands of gradient or HVP calls on same-shaped problems allocates nothing after the first.
+/// A tape is not thread-safe; use one per thread.
+public final class Tape {
+    let arena = Arena()
+    // The nodes, as parallel flat arrays indexed by node id.
+    var ops: [Op] = []
+    var operand0: [Int32] = []
+    var operand1: [Int32] = []
+    var values: [Slot] = []
+    var needsGradient: [Bool] = []
+    /// Operand lists of n-ary nodes (concatenation).
+    var extraOperands: [Int32] = []
+    // Reverse sweep state.
+    var adjoints: [Slot?] = []
+    /// Whether an adjoint buffer belongs to its node alone (false when it views a cotangent it
+    /// was handed, which must be copied before anything is added to it).
+    var adjointOwned: [Bool] = []
+    /// Bumped on every reset, so a `Variable` from an earlier recording is caught if reused.
+    private(set) var generation: UInt32 = 0
+    var isRecording = false
+    /// The input Variables handed to the function being differentiated (reused across calls).
+    var inputVariables: [Variable] = []
+    var inputNodes: [Int32] = []
+
+    /// An empty tape.
+    public init() {}
+
+    /// Bytes currently held by this tape's buffers (kept between calls for reuse).
+    public var reservedBytes: Int { arena.reserved * 8 }
+    /// The most bytes of buffers any single call has used.
+    public var peakBytes: Int { max(arena.highWater, arena.inUse) * 8 }
+
+    /// Frees every buffer (they are otherwise kept for the next call).
+    public func releaseMemory() { reset(); arena.releaseMemory() }
+
+    var algebra: Dual { Dual(arena: arena, gemm: GemmContext(arena: arena)) }
+
+    func reset() {
+        ops.removeAll(keepingCapacity: true)
+        operand0.removeAll(keepingCapacity: true)
+        operand1.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        needsGradient.removeAll(keepingCapacity: true)
+        extraOperands.removeAll(keepingCapacity: true)
+        arena.reset()
+        generation &+= 1
+    }
+
+    // MARK: Recording
+
+    @inline(__always)
+    private func append(_ op: Op, _ a: Int32, _ b: Int32, _ value: Slot, _ needsGrad: Bool) -> Variable {
+        ops.append(op)
+        operand0.append(a)
+        operand1.append(b)
+        values.append(value)
+        needsGradient.append(needsGrad)
+        return Variable(tape: self, index: Int32(values.count - 1), generation: generation)
+    }
+
+    /// Traps unless `v` was recorded on this tape in the current call.
+    @inline(__always)
+    func check(_ v: Variable, _ op: StaticString) {
+        precondition(v.tape === self, "\(op): operands were recorded on different tapes")
+        precondition(v.generation == generation,
+                     "\(op): a Variable was used after the call that created it returned (Variables must not escape the differentiated function)")
+    }
+
+    /// An input leaf holding a copy of `x`, with an optional tangent (nil is a zero direction).
+    func leaf(_ x: Tensor, tangent: Tensor?, requiresGradient: Bool) -> Variable {
+        var slot = x.scalars.withUnsafeBufferPointer { algebra.constant($0, shape: x.shape) }
+        if let tangent {
+            precondition(tangent.shape == x.shape, "direction of shape \(tangent.shape) does not match input of shape \(x.shape)")
+            slot.t = arena.allocate(x.count)
+            tangent.scalars.withUnsafeBufferPointer { if x.count > 0 { slot.t!.update(from: $0.baseAddress!, count: x.count) } }
+        }
+        return append(.input, -1, -1, slot, requiresGradient)
+    }
+
+    /// A constant: no tangent, never differentiated.
+    func constant(_ x: Tensor) -> Variable {
+        let slot = x.scalars.withUnsafeBufferPointer { algebra.constant($0, shape: x.shape) }
+        return append(.constant, -1, -1, slot, false)
+    }
+
+    /// A scalar constant.
+    func constant(_ x: Double) -> Variable { append(.constant, -1, -1, algebra.scalar(x), false) }
+
+    /// Computes `op` on the operands now and records it.
+    @inline(__always)
+    func record(_ op: Op, _ a: Variable, _ b: Variable? = nil, _ name: StaticString) -> Variable {
+        check(a, name)
+        if let b { check(b, name) }
+        let ia = Int(a.index), ib = b.map { Int($0.index) } ?? -1
+        let y = Rules.forward(op, values[ia], ib >= 0 ? values[ib] : nil, algebra)
+        let needs = needsGradient[ia] || (ib >= 0 && needsGradient[ib])
+        return append(op, a.index, Int32(ib), y, needs)
+    }
+
+    /// Records the concatenation of `parts` along `axis`.
+    func recordConcat(_ parts: [Variable], axis: Int) -> Variable {
+        precondition(!parts.isEmpty, "concatenate: no tensors given")
+        let first = parts[0]
+        for p in parts { check(p, "concatenate") }
+        let s0 = values[Int(first.index)].shape
+        let ax = s0.normalizedAxis(axis, op: "concatenate")
+        for p in parts {
+            let s = values[Int(p.index)].shape
+            var d0 = s0.dimensions, d = s.dimensions
+            if d0.count == d.count { d0[ax] = 0; d[ax] = 0 }
+            precondition(d0 == d, "concatenate: shapes \(s0) and \(s) differ outside axis \(ax)")
+        }
+        let start = extraOperands.count
+        extraOperands.append(contentsOf: parts.map(\.index))
+        let slots = parts.map { values[Int($0.index)] }
+        let y = slots.withUnsafeBufferPointer { algebra.concat($0, axis: ax) }
+        let needs = parts.contains { needsGradient[Int($0.index)] }
+        return append(.concat(axis: ax, first: start, count: parts.count), -1, -1, y, needs)
+    }
+
+    // MARK: Reverse sweep
+
+    /// Runs the reverse sweep from node `output` with cotangent `seed`, leaving the cotangent
+    /// of every node that needs one in `adjoints` (with tangents when values carry them).
+    func backward(from output: Int, seed: Slot) {
+        adjoints.removeAll(keepingCapacity: true)
+        adjoints.append(contentsOf: repeatElement(nil, count: values.count))
+        adjointOwned.removeAll(keepingCapacity: true)
+        adjointOwned.append(contentsOf: repeatElement(false, count: values.count))
+        adjoints[output] = seed
+        adjointOwned[output] = true
+        let alg = algebra
+        for i in stride(from: output, through: 0, by: -1) {
+            guard needsGradient[i], let g = adjoints[i] else { continue }
+            switch ops[i] {
+            case .input, .constant:
+                continue
+            case .concat(let axis, let first, let count):
+                var start = 0
+                for k in first..<(first + count) {
+                    let j = Int(extraOperands[k])
+                    let n = values[j].shape.dimensions[axis]
+                    if needsGradient[j] { accumulate(Rules.concatVJP(g, axis: axis, start: start, count: n, alg), into: j, cotangent: g) }
+                    start += n
+                }
+            case let op:
+                let a = Int(operand0[i]), b = Int(operand1[i])
+                let need0 = needsGradient[a], need1 = b >= 0 && needsGradient[b]
+                let (c0, c1) = Rules.vjp(op, values[a], b >= 0 ? values[b] : nil, values[i], g, need0, need1, alg)
+                if need0, let c0 { accumulate(c0, into: a, cotangent: g) }
+                if need1, let c1 { accumulate(c1, into: b, cotangent: g) }
+            }
+        }
+    }
+
+    /// Adds a rule's contribution `c` to the adjoint of node `j`. The one place where
+    /// broadcasting is undone: `Kernels.accumulate` sums (or broadcasts) `c` to `j`'s shape.
+    @inline(__always)
+    private func accumulate(_ c: Slot, into j: Int, cotangent g: Slot) {
+        let target = values[j].shape
+        guard var adj = adjoints[j] else {
+            if c.shape.isSqueezeEquivalent(to: target) {
+                // Adopt the contribution's buffers: no copy in the common single-consumer case.
+                adjoints[j] = Slot(p: c.p, t: c.t, shape: target)
+                adjointOwned[j] = c.p != g.p
+            } else {
+                var fresh = Slot(p: arena.allocateZeroed(target.count), t: nil, shape: target)
+                Kernels.accumulate(c.p, shape: c.shape, into: fresh.p, shape: target)
+                if let ct = c.t {
+                    fresh.t = arena.allocateZeroed(target.count)
+                    Kernels.accumulate(ct, shape: c.shape, into: fresh.t!, shape: target)
+                }
+                adjoints[j] = fresh
+                adjointOwned[j] = true
+            }
+            return
+        }
+        let n = target.count
+        if !adjointOwned[j] {   // copy a borrowed buffer before adding into it
+            let p = arena.allocate(n); p.update(from: adj.p, count: n); adj.p = p
+            if let t = adj.t { let q = arena.allocate(n); q.update(from: t, count: n); adj.t = q }
+            adjointOwned[j] = true
+        }
+        Kernels.accumulate(c.p, shape: c.shape, into: adj.p, shape: target)
+        if let ct = c.t {
+            if adj.t == nil { adj.t = arena.allocateZeroed(n) }
+            Kernels.accumulate(ct, shape: c.shape, into: adj.t!, shape: target)
+        }
+        adjoints[j] = adj
+    }
+}
