@@ -43,6 +43,17 @@ extension Tape {
         return Int(y.index)
     }
 
+    /// Calls a multi-output f on the recorded inputs; returns the output nodes.
+    private func callMany(_ f: ([Variable]) -> [Variable], _ name: StaticString) -> [Int] {
+        isRecording = true
+        defer { isRecording = false }
+        return f(inputVariables).map { y in
+            precondition(y.tape === self, "\(name): the function returned a Variable from another tape")
+            check(y, name)
+            return Int(y.index)
+        }
+    }
+
     private func requireScalar(_ node: Int, _ name: StaticString) {
         let s = values[node].shape
         precondition(s.count == 1, "\(name): the function must return a scalar, but returned shape \(s)")
@@ -79,13 +90,50 @@ extension Tape {
         return (r.value, r.gradients[0])
     }
 
+    /// The values of f at xs (a forward pass, nothing differentiated).
+    public func evaluate(_ f: ([Variable]) -> [Variable], at xs: [Tensor]) -> [Tensor] {
+        prepare(xs, directions: nil, wrt: [], "evaluate")
+        return callMany(f, "evaluate").map { tensor(values[$0].p, values[$0].shape) }
+    }
+
+    /// The value of f at xs (a forward pass, nothing differentiated).
+    public func evaluate(_ f: ([Variable]) -> Variable, at xs: [Tensor]) -> Tensor {
+        evaluate({ [f($0)] }, at: xs)[0]
+    }
+
+    /// The values of a multi-output f and their directional derivatives J·v (nil directions are zero).
+    public func jvp(of f: ([Variable]) -> [Variable], at xs: [Tensor], along vs: [Tensor?]) -> (values: [Tensor], tangents: [Tensor]) {
+        prepare(xs, directions: vs, wrt: [], "jvp")
+        let outs = callMany(f, "jvp")
+        return (outs.map { tensor(values[$0].p, values[$0].shape) }, outs.map { tensor(values[$0].t, values[$0].shape) })
+    }
+
+    /// The values of a multi-output f and Σₖ uₖᵀ J_{fₖ}(x) for each input in `wrt` (default all):
+    /// the reverse-mode product with one cotangent per output.
+    public func vjp(of f: ([Variable]) -> [Variable], at xs: [Tensor], cotangents us: [Tensor],
+                    wrt: [Int]? = nil) -> (values: [Tensor], cotangents: [Tensor]) {
+        prepare(xs, directions: nil, wrt: wrt, "vjp")
+        let outs = callMany(f, "vjp")
+        precondition(outs.count == us.count, "vjp: \(us.count) cotangents for \(outs.count) outputs")
+        var seeds: [(Int, Slot)] = []
+        for (node, u) in zip(outs, us) {
+            precondition(u.shape == values[node].shape,
+                         "vjp: cotangent of shape \(u.shape) does not match output of shape \(values[node].shape)")
+            seeds.append((node, u.scalars.withUnsafeBufferPointer { algebra.constant($0, shape: u.shape) }))
+        }
+        backward(seeds: seeds)
+        let chosen = wrt ?? Array(xs.indices)
+        return (outs.map { tensor(values[$0].p, values[$0].shape) }, chosen.map { k in
+            let node = Int(inputNodes[k])
+            return tensor(adjoints[node]?.p, values[node].shape)
+        })
+    }
+
     /// f(x) and the forward-mode directional derivative J_f(x)·v (absent directions are zero).
     /// The output may have any shape.
     public func jvp(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?]) -> (value: Tensor, tangent: Tensor) {
-        prepare(xs, directions: vs, wrt: [], "jvp")
-        let out = call(f, "jvp")
-        let y = values[out]
-        return (tensor(y.p, y.shape), tensor(y.t, y.shape))
+        let r = jvp(of: { [f($0)] }, at: xs, along: vs)
+        return (r.values[0], r.tangents[0])
     }
 
     /// f(x) and J_f(x)·v for f of one tensor.
@@ -97,17 +145,8 @@ extension Tape {
     /// The cotangent u has the output's shape.
     public func vjp(of f: ([Variable]) -> Variable, at xs: [Tensor], cotangent u: Tensor,
                     wrt: [Int]? = nil) -> (value: Tensor, cotangents: [Tensor]) {
-        prepare(xs, directions: nil, wrt: wrt, "vjp")
-        let out = call(f, "vjp")
-        let y = values[out]
-        precondition(u.shape == y.shape, "vjp: cotangent of shape \(u.shape) does not match output of shape \(y.shape)")
-        let seed = u.scalars.withUnsafeBufferPointer { algebra.constant($0, shape: u.shape) }
-        backward(from: out, seed: seed)
-        let chosen = wrt ?? Array(xs.indices)
-        return (tensor(y.p, y.shape), chosen.map { k in
-            let node = Int(inputNodes[k])
-            return tensor(adjoints[node]?.p, values[node].shape)
-        })
+        let r = vjp(of: { [f($0)] }, at: xs, cotangents: [u], wrt: wrt)
+        return (r.values[0], r.cotangents)
     }
 
     /// f(x) and uᵀ J_f(x) for f of one tensor.
@@ -176,6 +215,22 @@ public func gradient(of f: (Variable) -> Variable, at x: Tensor) -> Tensor {
 /// The gradients for the inputs in `wrt` (default all) of scalar-valued f.
 public func gradient(of f: ([Variable]) -> Variable, at xs: [Tensor], wrt: [Int]? = nil) -> [Tensor] {
     Tape().valueAndGradient(of: f, at: xs, wrt: wrt).gradients
+}
+/// The value of f at xs (forward pass only).
+public func evaluate(_ f: ([Variable]) -> Variable, at xs: [Tensor]) -> Tensor {
+    Tape().evaluate(f, at: xs)
+}
+/// The values of a multi-output f at xs (forward pass only).
+public func evaluate(_ f: ([Variable]) -> [Variable], at xs: [Tensor]) -> [Tensor] {
+    Tape().evaluate(f, at: xs)
+}
+/// Values and J·v of a multi-output f (nil directions are zero).
+public func jvp(of f: ([Variable]) -> [Variable], at xs: [Tensor], along vs: [Tensor?]) -> (values: [Tensor], tangents: [Tensor]) {
+    Tape().jvp(of: f, at: xs, along: vs)
+}
+/// Values of a multi-output f and Σₖ uₖᵀ J_{fₖ} for the inputs in `wrt` (default all).
+public func vjp(of f: ([Variable]) -> [Variable], at xs: [Tensor], cotangents us: [Tensor], wrt: [Int]? = nil) -> (values: [Tensor], cotangents: [Tensor]) {
+    Tape().vjp(of: f, at: xs, cotangents: us, wrt: wrt)
 }
 /// f(x) and J_f(x)·v (forward mode).
 public func jvp(of f: (Variable) -> Variable, at x: Tensor, along v: Tensor) -> (value: Tensor, tangent: Tensor) {

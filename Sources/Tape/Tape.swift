@@ -133,13 +133,23 @@ public final class Tape {
     /// Runs the reverse sweep from node `output` with cotangent `seed`, leaving the cotangent
     /// of every node that needs one in `adjoints` (with tangents when values carry them).
     func backward(from output: Int, seed: Slot) {
+        backward(seeds: CollectionOfOne((output, seed)))
+    }
+
+    /// The reverse sweep seeded at several outputs (a node seeded twice gets the sum).
+    func backward<S: Sequence>(seeds: S) where S.Element == (Int, Slot) {
         adjoints.removeAll(keepingCapacity: true)
         adjoints.append(contentsOf: repeatElement(nil, count: values.count))
         adjointOwned.removeAll(keepingCapacity: true)
         adjointOwned.append(contentsOf: repeatElement(false, count: values.count))
-        adjoints[output] = seed
-        adjointOwned[output] = true
+        var output = -1
+        for (node, seed) in seeds {
+            accumulate(seed, into: node, cotangent: seed)
+            adjointOwned[node] = true   // seeds are fresh buffers of their own
+            output = max(output, node)
+        }
         let alg = algebra
+        guard output >= 0 else { return }
         for i in stride(from: output, through: 0, by: -1) {
             guard needsGradient[i], let g = adjoints[i] else { continue }
             switch ops[i] {
