@@ -1,2 +1,127 @@
+import Foundation
 import Tape
-print("benchmarks: coming soon")
+
+// The benchmark executable: gradient and Hessian-vector-product throughput on fixed workloads,
+// Float64, median of repeated runs after warm-up. Prints a table; `--json PATH` writes the results.
+
+let usage = """
+usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--peak GFLOPS] [--help]
+
+  --workloads   comma-separated subset of: \(Workload.order.joined(separator: ", ")) (default: all)
+  --min-time    seconds of measurement per timing, at least 0.05 (default 1)
+  --json PATH   also write the results as JSON to PATH (written atomically)
+  --peak G      the machine's measured float64 matmul peak in GFLOP/s (e.g. from
+                ../shared/peers/peak_flops.py), to report fractions of peak
+  --matmul-only time only the 1024 × 1024 × 1024 matrix product
+  --no-matmul   skip the 1024 × 1024 × 1024 matrix product
+Build it in release mode: swift run -c release Benchmarks
+"""
+
+struct Options {
+    var workloads = Workload.order
+    var minTime = 1.0
+    var jsonPath: String?
+    var peak: Double?
+    var matmulOnly = false
+    var skipMatmul = false
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n\n\(usage)\n".utf8))
+    exit(2)
+}
+
+func parseOptions(_ args: [String]) -> Options {
+    var o = Options()
+    var i = 0
+    func value(_ flag: String) -> String {
+        i += 1
+        guard i < args.count else { fail("\(flag) needs a value") }
+        return args[i]
+    }
+    while i < args.count {
+        switch args[i] {
+        case "--help", "-h": print(usage); exit(0)
+        case "--workloads":
+            let names = value("--workloads").split(separator: ",").map(String.init)
+            for n in names where Workload.all[n] == nil { fail("unknown workload '\(n)'") }
+            o.workloads = names
+        case "--min-time":
+            guard let t = Double(value("--min-time")), t >= 0.05, t <= 600 else { fail("--min-time must be a number of seconds in [0.05, 600]") }
+            o.minTime = t
+        case "--json": o.jsonPath = value("--json")
+        case "--peak":
+            guard let p = Double(value("--peak")), p > 0 else { fail("--peak must be a positive number of GFLOP/s") }
+            o.peak = p
+        case "--matmul-only": o.matmulOnly = true
+        case "--no-matmul": o.skipMatmul = true
+        default: fail("unknown option '\(args[i])'")
+        }
+        i += 1
+    }
+    return o
+}
+
+let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
+var results: [[String: Any]] = []
+
+func format(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+
+if !options.matmulOnly {
+    print("| workload | parameters | µs / gradient | µs / HVP [p25–p75] | HVP ÷ gradient | HVP/s | HVP GFLOP/s | first call µs | tape MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in options.workloads {
+        let w = Workload.all[name]!()
+        let tape = Tape()
+        let grad = Timing.measure(minSeconds: options.minTime) {
+            _ = tape.valueAndGradient(of: w.loss, at: w.parameters)
+        }
+        let hvpTape = Tape()
+        let hvp = Timing.measure(minSeconds: options.minTime) {
+            _ = hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction)
+        }
+        let hvpUs = hvp.medianSeconds * 1e6, gradUs = grad.medianSeconds * 1e6
+        let gflops = w.hvpFlops / hvp.medianSeconds / 1e9
+        let tapeMB = Double(hvpTape.peakBytes) / 1e6
+        print("| \(name) | \(w.parameterCount) | \(format(gradUs, 2)) | \(format(hvpUs, 2)) [\(format(hvp.p25Seconds * 1e6, 2))–\(format(hvp.p75Seconds * 1e6, 2))] | \(format(hvpUs / gradUs, 2)) | \(format(1 / hvp.medianSeconds, 0)) | \(format(gflops, 2)) | \(format(hvp.firstCallSeconds * 1e6, 0)) | \(format(tapeMB, 1)) |")
+        var entry: [String: Any] = [
+            "name": name, "parameters": w.parameterCount,
+            "grad_us": gradUs, "hvp_us": hvpUs, "hvp_per_second": 1 / hvp.medianSeconds, "hvp_gflops": gflops,
+            "grad_gflops": w.gradientFlops / grad.medianSeconds / 1e9,
+            "hvp_p25_us": hvp.p25Seconds * 1e6, "hvp_p75_us": hvp.p75Seconds * 1e6,
+            "hvp_over_grad": hvpUs / gradUs, "first_call_hvp_us": hvp.firstCallSeconds * 1e6,
+            "hvp_tape_peak_bytes": hvpTape.peakBytes,
+            "parameter_and_activation_bytes": w.parameterAndActivationDoubles * 8,
+        ]
+        if let peak = options.peak { entry["hvp_fraction_of_peak"] = gflops / peak }
+        results.append(entry)
+    }
+}
+
+// The matrix product alone: 1024 × 1024 × 1024, the size the issue's 40 %-of-peak target names.
+var matmulEntry: [String: Any] = [:]
+if !options.skipMatmul {
+    var g = SeededGenerator(seed: 1)
+    let a = Tensor.randomNormal([1024, 1024], using: &g), b = Tensor.randomNormal([1024, 1024], using: &g)
+    let mm = Timing.measure(minSeconds: options.minTime, minBatches: 3) { _ = a.matmul(b) }
+    let mmGflops = 2 * 1024 * 1024 * 1024 / mm.medianSeconds / 1e9
+    matmulEntry = ["m": 1024, "n": 1024, "k": 1024, "ms": mm.medianSeconds * 1e3, "gflops": mmGflops]
+    var line = "\nmatmul 1024³: \(format(mm.medianSeconds * 1e3, 2)) ms, \(format(mmGflops, 2)) GFLOP/s"
+    if let peak = options.peak { matmulEntry["fraction_of_peak"] = mmGflops / peak; line += " (\(format(100 * mmGflops / peak, 1)) % of \(peak) GFLOP/s peak)" }
+    print(line)
+}
+if let rss = peakResidentBytes() { print("peak resident memory of this process: \(format(Double(rss) / 1e6, 1)) MB") }
+
+if let path = options.jsonPath {
+    let doc: [String: Any] = ["workloads": results, "matmul": matmulEntry, "dtype": "float64",
+                              "peak_resident_bytes": peakResidentBytes() ?? -1]
+    do {
+        let data = try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        print("wrote \(path)")
+    } catch {
+        FileHandle.standardError.write(Data("error: could not write \(path): \(error.localizedDescription)\n".utf8))
+        exit(1)
+    }
+}

@@ -12,25 +12,26 @@
 /// A tape is not thread-safe; use one per thread.
 public final class Tape {
     let arena = Arena()
-    // The nodes, as parallel flat arrays indexed by node id.
-    var ops: [Op] = []
-    var operand0: [Int32] = []
-    var operand1: [Int32] = []
-    var values: [Slot] = []
-    var needsGradient: [Bool] = []
+    // The nodes, as parallel flat arrays indexed by node id. Exclusivity is checked statically
+    // only: these arrays are touched on every operation, and a tape is single-threaded by contract.
+    @exclusivity(unchecked) var ops: [Op] = []
+    @exclusivity(unchecked) var operand0: [Int32] = []
+    @exclusivity(unchecked) var operand1: [Int32] = []
+    @exclusivity(unchecked) var values: [Slot] = []
+    @exclusivity(unchecked) var needsGradient: [Bool] = []
     /// Operand lists of n-ary nodes (concatenation).
-    var extraOperands: [Int32] = []
+    @exclusivity(unchecked) var extraOperands: [Int32] = []
     // Reverse sweep state.
-    var adjoints: [Slot?] = []
+    @exclusivity(unchecked) var adjoints: [Slot?] = []
     /// Whether an adjoint buffer belongs to its node alone (false when it views a cotangent it
     /// was handed, which must be copied before anything is added to it).
-    var adjointOwned: [Bool] = []
+    @exclusivity(unchecked) var adjointOwned: [Bool] = []
     /// Bumped on every reset, so a `Variable` from an earlier recording is caught if reused.
     private(set) var generation: UInt32 = 0
     var isRecording = false
     /// The input Variables handed to the function being differentiated (reused across calls).
-    var inputVariables: [Variable] = []
-    var inputNodes: [Int32] = []
+    @exclusivity(unchecked) var inputVariables: [Variable] = []
+    @exclusivity(unchecked) var inputNodes: [Int32] = []
 
     /// An empty tape.
     public init() {}
