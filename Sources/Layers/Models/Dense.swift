@@ -1,0 +1,106 @@
+import Tape
+
+/// A fully connected layer y = x W + b: x is (batch, inputs), W (inputs, outputs), b (outputs).
+/// Parameters "weight" and "bias", in that order.
+public struct Dense: Model {
+    public let inputs: Int
+    public let outputs: Int
+    public let initialization: Initialization
+    public let layout: ParameterLayout
+
+    public init(inputs: Int, outputs: Int, initialization: Initialization = .glorot) {
+        precondition(inputs > 0 && outputs > 0, "Dense: sizes must be positive, got \(inputs) → \(outputs)")
+        self.inputs = inputs
+        self.outputs = outputs
+        self.initialization = initialization
+        layout = ParameterLayout([("weight", [inputs, outputs]), ("bias", [outputs])])
+    }
+
+    /// W ~ N(0, σ²) with σ from the initialization rule, b = 0.
+    public func initialParameters(using g: inout SeededGenerator) -> Tensor {
+        let s = initialization.standardDeviation(fanIn: inputs, fanOut: outputs)
+        return layout.flatten([.randomNormal([inputs, outputs], standardDeviation: s, using: &g), .zeros([outputs])])
+    }
+
+    public func callAsFunction(_ x: Variable, parameters w: Variable) -> Variable {
+        let p = layout.tensors(of: w)
+        return apply(x, weight: p[0], bias: p[1])
+    }
+
+    /// x W + b with the layer's tensors already split out.
+    public func apply(_ x: Variable, weight: Variable, bias: Variable) -> Variable {
+        precondition(x.shape.cols == inputs, "Dense: input of shape \(x.shape) does not match \(inputs) inputs (weight (\(inputs), \(outputs)))")
+        return x.matmul(weight) + bias
+    }
+}
+
+/// A multilayer perceptron: Dense layers of the given widths with `activation` between them and
+/// none after the last. widths = [inputs, hidden₁, …, outputs]; parameters "layerK.weight", "layerK.bias".
+public struct MLP: Model {
+    public let widths: [Int]
+    public let activation: Activation
+    public let layers: [Dense]
+    public let layout: ParameterLayout
+
+    /// - Parameters: widths [inputs, hidden…, outputs] (at least two entries); initialization defaults
+    ///   to He for ReLU and Glorot otherwise.
+    public init(widths: [Int], activation: Activation = .relu, initialization: Initialization? = nil) {
+        precondition(widths.count >= 2, "MLP: need at least [inputs, outputs], got \(widths)")
+        let initRule = initialization ?? (activation == .relu ? .he : .glorot)
+        self.widths = widths
+        self.activation = activation
+        layers = zip(widths, widths.dropFirst()).map { Dense(inputs: $0, outputs: $1, initialization: initRule) }
+        var l = ParameterLayout()
+        for (k, d) in layers.enumerated() { l.append(contentsOf: d.layout, prefix: "layer\(k).") }
+        layout = l
+    }
+
+    /// A network with `depth` hidden layers of `width` units.
+    public init(inputs: Int, hidden width: Int, depth: Int, outputs: Int, activation: Activation = .relu,
+                initialization: Initialization? = nil) {
+        self.init(widths: [inputs] + Array(repeating: width, count: depth) + [outputs],
+                  activation: activation, initialization: initialization)
+    }
+
+    public func initialParameters(using g: inout SeededGenerator) -> Tensor {
+        Tensor(layers.flatMap { $0.initialParameters(using: &g).scalars })
+    }
+
+    public func callAsFunction(_ x: Variable, parameters w: Variable) -> Variable {
+        let p = layout.tensors(of: w)
+        var h = x
+        for (k, d) in layers.enumerated() {
+            h = d.apply(h, weight: p[2 * k], bias: p[2 * k + 1])
+            if k < layers.count - 1 { h = activation(h) }
+        }
+        return h
+    }
+}
+
+/// An affine model y = x W + b (multi-class logits when outputs > 1). Initialized at zero by default,
+/// which makes a convex training problem start from the minimum-norm point.
+public struct LinearModel: Model {
+    public let inputs: Int
+    public let outputs: Int
+    public let initialization: Initialization?
+    public let layout: ParameterLayout
+
+    /// - Parameter initialization: nil (default) starts at W = 0, b = 0.
+    public init(inputs: Int, outputs: Int = 1, initialization: Initialization? = nil) {
+        precondition(inputs > 0 && outputs > 0, "LinearModel: sizes must be positive, got \(inputs) → \(outputs)")
+        self.inputs = inputs
+        self.outputs = outputs
+        self.initialization = initialization
+        layout = ParameterLayout([("weight", [inputs, outputs]), ("bias", [outputs])])
+    }
+
+    public func initialParameters(using g: inout SeededGenerator) -> Tensor {
+        guard let initialization else { return .zeros([layout.count]) }
+        return Dense(inputs: inputs, outputs: outputs, initialization: initialization).initialParameters(using: &g)
+    }
+
+    public func callAsFunction(_ x: Variable, parameters w: Variable) -> Variable {
+        let p = layout.tensors(of: w)
+        return Dense(inputs: inputs, outputs: outputs).apply(x, weight: p[0], bias: p[1])
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Tape
+
+/// Stochastic gradient descent with optional heavy-ball momentum μ and L2 weight decay δ:
+///   d = g + δ w;   b′ = μ b + d;   w′ = w − α_k b′   (with μ = 0 there is no state and w′ = w − α_k d),
+/// α_k = α₀ · schedule.factor(k). Hyperparameters h = [α₀].
+public struct SGD: Optimizer {
+    public var hyperparameters: Tensor
+    public let momentum: Double
+    public let weightDecay: Double
+    public let schedule: LearningRateSchedule
+
+    public init(learningRate: Double, momentum: Double = 0, weightDecay: Double = 0,
+                schedule: LearningRateSchedule = .constant) {
+        precondition(learningRate.isFinite && learningRate > 0, "SGD: learning rate must be positive and finite, got \(learningRate)")
+        precondition(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")
+        precondition(weightDecay >= 0, "SGD: weight decay must be ≥ 0, got \(weightDecay)")
+        hyperparameters = Tensor([learningRate])
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.schedule = schedule
+    }
+
+    public var learningRate: Double { hyperparameters.scalars[0] }
+    public var stateCount: Int { momentum > 0 ? 1 : 0 }
+    public var hyperparameterNames: [String] { ["learningRate"] }
+
+    public func step(weights w: Variable, state: [Variable], gradient g: Variable, hyperparameters h: Variable,
+                     iteration k: Int) -> (weights: Variable, state: [Variable]) {
+        let alpha = learningRate(h, factor: schedule.factor(at: k))
+        let d = weightDecay > 0 ? g + w * weightDecay : g
+        if momentum > 0 {
+            let b = state[0] * momentum + d
+            return (w - alpha * b, [b])
+        }
+        return (w - alpha * d, [])
+    }
+}
+
+/// Adam (Kingma & Ba) with bias correction, optional L2 weight decay δ added to the gradient:
+///   d = g + δ w;  m′ = β₁ m + (1 − β₁) d;  v′ = β₂ v + (1 − β₂) d²;
+///   m̂ = m′ / (1 − β₁^{k+1});  v̂ = v′ / (1 − β₂^{k+1});  w′ = w − α_k m̂ / (√(v̂ + ε_root) + ε).
+/// **(ours)** ε_root (default 1e-30) sits inside the square root so that the step stays differentiable
+/// where v̂ = 0 (√ has an infinite derivative at 0); it changes no step of practical size.
+/// Hyperparameters h = [α₀].
+public struct Adam: Optimizer {
+    public var hyperparameters: Tensor
+    public let beta1: Double
+    public let beta2: Double
+    public let epsilon: Double
+    public let epsilonRoot: Double
+    public let weightDecay: Double
+    public let schedule: LearningRateSchedule
+
+    public init(learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
+                epsilonRoot: Double = 1e-30, weightDecay: Double = 0, schedule: LearningRateSchedule = .constant) {
+        precondition(learningRate.isFinite && learningRate > 0, "Adam: learning rate must be positive and finite, got \(learningRate)")
+        precondition(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam: β₁ and β₂ must be in [0, 1), got \(beta1), \(beta2)")
+        precondition(epsilon >= 0 && epsilonRoot > 0, "Adam: ε must be ≥ 0 and ε_root > 0, got \(epsilon), \(epsilonRoot)")
+        hyperparameters = Tensor([learningRate])
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.epsilonRoot = epsilonRoot
+        self.weightDecay = weightDecay
+        self.schedule = schedule
+    }
+
+    public var learningRate: Double { hyperparameters.scalars[0] }
+    public var stateCount: Int { 2 }
+    public var hyperparameterNames: [String] { ["learningRate"] }
+
+    public func step(weights w: Variable, state: [Variable], gradient g: Variable, hyperparameters h: Variable,
+                     iteration k: Int) -> (weights: Variable, state: [Variable]) {
+        let alpha = learningRate(h, factor: schedule.factor(at: k))
+        let d = weightDecay > 0 ? g + w * weightDecay : g
+        let m = state[0] * beta1 + d * (1 - beta1)
+        let v = state[1] * beta2 + d.squared() * (1 - beta2)
+        let t = Double(k + 1)
+        let mHat = m * (1 / (1 - pow(beta1, t)))
+        let vHat = v * (1 / (1 - pow(beta2, t)))
+        let update = mHat / ((vHat + epsilonRoot).sqrt() + epsilon)
+        return (w - alpha * update, [m, v])
+    }
+}

@@ -1,0 +1,133 @@
+import Tape
+
+/// The inner objective of an unrolled run, J(λ, w, t): λ is the outer variable (any shape), w the flat
+/// weights (n), t the step index (so a stochastic objective can pick minibatch t deterministically:
+/// the reverse pass recomputes it and must get the same batch).
+public typealias InnerObjective = (_ lambda: Variable, _ weights: Variable, _ step: Int) -> Variable
+
+/// Differentiation through K optimizer steps  s_{t+1} = Φ(s_t, ∇_w J(λ, w_t, t), h, t),  s = (w, slots).
+///
+/// Reverse pass (adjoint s̄, starting from ∂J_out/∂w_K): for t = K−1 … 0,
+///   (w̄, s̄lots, ḡ, h̄ₜ) = VJP of the step Φ;   λ̄ += Mₜᵀ ḡ;   w̄ += Hₜ ḡ;   h̄ += h̄ₜ,
+/// with Hₜ = ∂²J/∂w² and Mₜ = ∂²J/∂w∂λ at (λ, w_t); both products come from one forward-over-reverse
+/// sweep (`hessianVectorProduct` along (0, ḡ)). For SGD this is the PRIMER's  λ̄ −= α Mᵀa,  a ← a − α H a.
+///
+/// Memory: storing every state costs K · (2 + stateCount) · n doubles (states and gradients). With
+/// `checkpointInterval` = c only every c-th state is kept and each segment is recomputed in the reverse
+/// pass: (K/c + c) · (2 + stateCount) · n doubles, minimal at c ≈ √K, for one extra forward pass.
+/// Recomputation runs the same operations in the same order, so results are bit-identical.
+public struct UnrolledOptimization<O: Optimizer>: Sendable {
+    public var optimizer: O
+    /// K, the number of steps differentiated through.
+    public var steps: Int
+    /// Keep every c-th state and recompute segments (nil: keep every state).
+    public var checkpointInterval: Int?
+
+    public init(optimizer: O, steps: Int, checkpointInterval: Int? = nil) {
+        precondition(steps >= 0, "UnrolledOptimization: steps must be ≥ 0, got \(steps)")
+        precondition(checkpointInterval.map { $0 > 0 } ?? true, "UnrolledOptimization: checkpoint interval must be positive")
+        self.optimizer = optimizer
+        self.steps = steps
+        self.checkpointInterval = checkpointInterval
+    }
+
+    /// Result of a differentiated run.
+    public struct Gradients: Sendable {
+        /// The state after K steps.
+        public var final: OptimizerState
+        /// Total derivative of the scalar  c · w_K  (c the weights cotangent) with respect to λ, through all K steps.
+        public var lambda: Tensor
+        /// … with respect to the initial weights w₀.
+        public var initialWeights: Tensor
+        /// … with respect to the optimizer hyperparameters h (h[0] = learning rate).
+        public var hyperparameters: Tensor
+        /// Largest number of states held at once (the memory cost in units of (2 + stateCount)·n doubles).
+        public var peakStoredStates: Int
+    }
+
+    /// Runs the K steps forward without differentiating; throws if a loss or weight becomes non-finite.
+    public func run(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState) throws -> OptimizerState {
+        var state = initial
+        let tapes = (Tape(), Tape())
+        for _ in 0..<steps { _ = try advance(&state, objective, lambda, tapes) }
+        return state
+    }
+
+    /// Differentiates v = c·w_K through the K steps: returns the final state and ∂v/∂λ, ∂v/∂w₀, ∂v/∂h
+    /// (the response-term part of a hypergradient; add ∂J_out/∂λ yourself, or use `hypergradient`).
+    public func reverse(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState,
+                        weightsCotangent: Tensor) throws -> Gradients {
+        precondition(weightsCotangent.shape == initial.weights.shape,
+                     "UnrolledOptimization: cotangent of shape \(weightsCotangent.shape) does not match weights of shape \(initial.weights.shape)")
+        let tapes = (Tape(), Tape())
+        let interval = checkpointInterval ?? max(steps, 1)
+        // Forward: keep the states at the segment starts 0, c, 2c, …
+        var checkpoints: [OptimizerState] = [initial]
+        var state = initial
+        for t in 0..<steps {
+            _ = try advance(&state, objective, lambda, tapes)
+            if (t + 1) % interval == 0 && t + 1 < steps { checkpoints.append(state) }
+        }
+        let final = state
+        var peak = checkpoints.count
+        var wBar = weightsCotangent
+        var slotBars = Array(repeating: Tensor.zeros(initial.weights.shape), count: optimizer.stateCount)
+        var lambdaBar = Tensor.zeros(lambda.shape)
+        var hBar = Tensor.zeros(optimizer.hyperparameters.shape)
+        let m = optimizer.stateCount
+        // Reverse, segment by segment: recompute the segment's states and gradients, then sweep back.
+        for (segment, start) in checkpoints.enumerated().reversed() {
+            let end = min(start.iteration - initial.iteration + interval, steps) + initial.iteration
+            var s = start
+            var states: [OptimizerState] = []
+            var gradients: [Tensor] = []
+            while s.iteration < end {
+                states.append(s)
+                gradients.append(try advance(&s, objective, lambda, tapes))
+            }
+            peak = max(peak, segment + 1 + states.count)
+            for (st, g) in zip(states, gradients).reversed() {
+                let inputs = [st.weights] + st.slots + [g, optimizer.hyperparameters]
+                let opt = optimizer
+                let r = tapes.1.vjp(of: { opt.stepOutputs($0, iteration: st.iteration) }, at: inputs,
+                                    cotangents: [wBar] + slotBars)
+                let gBar = r.cotangents[1 + m]
+                let hvp = tapes.0.hessianVectorProduct(of: { objective($0[0], $0[1], st.iteration - initial.iteration) },
+                                                       at: [lambda, st.weights], along: [nil, gBar])
+                lambdaBar = lambdaBar + hvp.products[0]
+                wBar = r.cotangents[0] + hvp.products[1]
+                slotBars = Array(r.cotangents[1..<1 + m])
+                hBar = hBar + r.cotangents[2 + m]
+            }
+        }
+        guard lambdaBar.isFinite, wBar.isFinite, hBar.isFinite else {
+            throw TrainingError("UnrolledOptimization: the reverse pass produced a non-finite hypergradient over \(steps) steps; " +
+                                "lower the inner learning rate (now \(optimizer.hyperparameters.scalars[0])) or the number of steps")
+        }
+        return Gradients(final: final, lambda: lambdaBar, initialWeights: wBar, hyperparameters: hBar, peakStoredStates: peak)
+    }
+
+    /// The hypergradient of J_out(λ, w_K(λ)) through the K steps: its value, the total derivative
+    /// dJ_out/dλ = ∂J_out/∂λ + (∂w_K/∂λ)ᵀ ∂J_out/∂w, and the derivatives with respect to w₀ and h.
+    public func hypergradient(outer: (_ lambda: Variable, _ weights: Variable) -> Variable, inner: InnerObjective,
+                              lambda: Tensor, from initial: OptimizerState) throws -> (value: Double, gradients: Gradients) {
+        let final = try run(inner, lambda: lambda, from: initial)
+        let direct = Tape().valueAndGradient(of: { outer($0[0], $0[1]) }, at: [lambda, final.weights])
+        var g = try reverse(inner, lambda: lambda, from: initial, weightsCotangent: direct.gradients[1])
+        g.lambda = g.lambda + direct.gradients[0]
+        return (direct.value, g)
+    }
+
+    /// One step: the gradient at the current state (returned), then the optimizer update.
+    private func advance(_ s: inout OptimizerState, _ objective: InnerObjective, _ lambda: Tensor,
+                         _ tapes: (Tape, Tape)) throws -> Tensor {
+        let t = s.iteration
+        let (value, grads) = tapes.0.valueAndGradient(of: { objective($0[0], $0[1], t) }, at: [lambda, s.weights], wrt: [1])
+        guard value.isFinite, grads[0].isFinite else {
+            throw TrainingError.diverged("the inner loss", step: t, value: value,
+                                         hint: "lower the inner learning rate (now \(optimizer.hyperparameters.scalars[0]))")
+        }
+        optimizer.update(&s, gradient: grads[0], tape: tapes.1)
+        return grads[0]
+    }
+}
