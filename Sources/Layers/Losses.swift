@@ -5,9 +5,9 @@ import Tape
 public enum Loss {
     /// Mean squared error (1/n) Σᵢ ‖pᵢ − tᵢ‖² over the n rows; for (n, 1) outputs, the mean of (p − t)².
     public static func meanSquaredError(_ prediction: Variable, _ target: Variable) -> Variable {
-        precondition(prediction.shape == target.shape,
+        require(prediction.shape == target.shape,
                      "meanSquaredError: prediction of shape \(prediction.shape) does not match target of shape \(target.shape)")
-        return (prediction - target).squared().sum() * (1 / Double(batchSize(prediction)))
+        return (prediction - target).squared().sum() * (1 / Double(batchSize(prediction, "meanSquaredError")))
     }
 
     /// Mean squared error against constant targets.
@@ -18,9 +18,9 @@ public enum Loss {
     /// Softmax cross-entropy with integer labels: −(1/n) Σᵢ log softmax(zᵢ)[yᵢ]. logits (n, C), labels n in 0..<C.
     public static func softmaxCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
         let s = logits.shape
-        precondition(s.rank == 2 && s.rows == labels.count,
+        require(s.rank == 2 && s.rows == labels.count,
                      "softmaxCrossEntropy: logits of shape \(s) do not match \(labels.count) labels")
-        precondition(labels.allSatisfy { $0 >= 0 && $0 < s.cols },
+        require(labels.allSatisfy { $0 >= 0 && $0 < s.cols },
                      "softmaxCrossEntropy: labels must be in 0..<\(s.cols), got \(labels.filter { $0 < 0 || $0 >= s.cols }.prefix(3))")
         return softmaxCrossEntropy(logits: logits, probabilities: logits.constant(oneHot(labels, classes: s.cols)))
     }
@@ -28,9 +28,9 @@ public enum Loss {
     /// Cross-entropy against target distributions q (each row sums to 1): −(1/n) Σᵢ Σ_c q_ic log softmax(zᵢ)_c.
     /// logits and q are (n, C); q may be a tape variable.
     public static func softmaxCrossEntropy(logits: Variable, probabilities q: Variable) -> Variable {
-        precondition(logits.shape == q.shape && logits.shape.rank == 2,
+        require(logits.shape == q.shape && logits.shape.rank == 2,
                      "softmaxCrossEntropy: logits of shape \(logits.shape) do not match target probabilities of shape \(q.shape)")
-        return (logits.logSoftmax(alongAxis: 1) * q).sum() * (-1 / Double(logits.shape.rows))
+        return (logits.logSoftmax(alongAxis: 1) * q).sum() * (-1 / Double(batchSize(logits, "softmaxCrossEntropy")))
     }
 
     /// Cross-entropy with *soft labels given as learnable logits*: the target distribution is
@@ -42,9 +42,9 @@ public enum Loss {
     /// Binary cross-entropy with logits, numerically stable: (1/n) Σᵢ softplus(zᵢ) − tᵢ zᵢ,
     /// which equals −t log σ(z) − (1 − t) log(1 − σ(z)). logits and targets (n, 1), targets in [0, 1].
     public static func binaryCrossEntropy(logits: Variable, targets: Variable) -> Variable {
-        precondition(logits.shape == targets.shape,
+        require(logits.shape == targets.shape,
                      "binaryCrossEntropy: logits of shape \(logits.shape) do not match targets of shape \(targets.shape)")
-        return (logits.softplus() - logits * targets).sum() * (1 / Double(batchSize(logits)))
+        return (logits.softplus() - logits * targets).sum() * (1 / Double(batchSize(logits, "binaryCrossEntropy")))
     }
 
     /// Binary cross-entropy with logits against constant 0/1 targets.
@@ -56,7 +56,7 @@ public enum Loss {
     public static func oneHot(_ labels: [Int], classes: Int) -> Tensor {
         var t = Tensor.zeros([labels.count, classes])
         for (i, y) in labels.enumerated() {
-            precondition(y >= 0 && y < classes, "oneHot: label \(y) out of range 0..<\(classes)")
+            require(y >= 0 && y < classes, "oneHot: label \(y) out of range 0..<\(classes)")
             t[i, y] = 1
         }
         return t
@@ -66,7 +66,7 @@ public enum Loss {
     /// (n, 1) logits predict class 1 when the logit is > 0.
     public static func accuracy(logits: Tensor, labels: [Int]) -> Double {
         let s = logits.shape
-        precondition(s.rows == labels.count, "accuracy: logits of shape \(s) do not match \(labels.count) labels")
+        require(s.rows == labels.count, "accuracy: logits of shape \(s) do not match \(labels.count) labels")
         guard !labels.isEmpty else { return .nan }
         var correct = 0
         for (i, y) in labels.enumerated() {
@@ -84,5 +84,10 @@ public enum Loss {
         return best
     }
 
-    private static func batchSize(_ v: Variable) -> Int { max(v.shape.rank == 2 ? v.shape.rows : v.shape.count, 1) }
+    /// The batch size n (rows), refusing an empty batch: a mean over nothing is not a loss.
+    private static func batchSize(_ v: Variable, _ op: String) -> Int {
+        let n = v.shape.rank == 2 ? v.shape.rows : v.shape.count
+        require(n > 0, "\(op): empty batch (shape \(v.shape)); a loss needs at least one example")
+        return n
+    }
 }

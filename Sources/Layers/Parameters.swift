@@ -26,7 +26,7 @@ public struct ParameterLayout: Equatable, Sendable, CustomStringConvertible {
 
     /// Adds a tensor at the end of the flat vector. Names must be unique.
     public mutating func append(_ name: String, shape: Shape) {
-        precondition(!entries.contains { $0.name == name }, "ParameterLayout: duplicate parameter name '\(name)'")
+        require(!entries.contains { $0.name == name }, "ParameterLayout: duplicate parameter name '\(name)'")
         entries.append(Entry(name: name, shape: shape, offset: count))
         count += shape.count
     }
@@ -39,18 +39,18 @@ public struct ParameterLayout: Equatable, Sendable, CustomStringConvertible {
     /// The entry called `name`; traps with the list of names if it does not exist.
     public func entry(_ name: String) -> Entry {
         guard let e = entries.first(where: { $0.name == name }) else {
-            preconditionFailure("ParameterLayout: no parameter '\(name)'; have \(entries.map(\.name))")
+            fatalError("ParameterLayout: no parameter '\(name)'; have \(entries.map(\.name))")
         }
         return e
     }
 
     /// The flat vector of the given tensors (one per entry, in order, of the entry's shape).
     public func flatten(_ tensors: [Tensor]) -> Tensor {
-        precondition(tensors.count == entries.count, "ParameterLayout.flatten: \(tensors.count) tensors for \(entries.count) entries")
+        require(tensors.count == entries.count, "ParameterLayout.flatten: \(tensors.count) tensors for \(entries.count) entries")
         var flat = [Double]()
         flat.reserveCapacity(count)
         for (e, t) in zip(entries, tensors) {
-            precondition(t.shape == e.shape, "ParameterLayout.flatten: '\(e.name)' has shape \(t.shape), expected \(e.shape)")
+            require(t.shape == e.shape, "ParameterLayout.flatten: '\(e.name)' has shape \(t.shape), expected \(e.shape)")
             flat += t.scalars
         }
         return Tensor(flat)
@@ -72,7 +72,7 @@ public struct ParameterLayout: Equatable, Sendable, CustomStringConvertible {
     }
 
     private func checkFlat(_ s: Shape, _ op: String) {
-        precondition(s == Shape([count]), "ParameterLayout.\(op): flat vector has shape \(s), expected (\(count))")
+        require(s == Shape([count]), "ParameterLayout.\(op): flat vector has shape \(s), expected (\(count))")
     }
 
     public var description: String {
@@ -86,12 +86,12 @@ public struct Parameters: Equatable, Sendable {
     public let layout: ParameterLayout
     /// All parameters in one vector of shape (layout.count).
     public var flat: Tensor {
-        didSet { precondition(flat.shape == Shape([layout.count]), "Parameters: flat vector must have shape (\(layout.count)), got \(flat.shape)") }
+        didSet { require(flat.shape == Shape([layout.count]), "Parameters: flat vector must have shape (\(layout.count)), got \(flat.shape)") }
     }
 
     /// Parameters with the given flat values.
     public init(layout: ParameterLayout, flat: Tensor) {
-        precondition(flat.shape == Shape([layout.count]), "Parameters: flat vector has shape \(flat.shape), layout needs (\(layout.count))")
+        require(flat.shape == Shape([layout.count]), "Parameters: flat vector has shape \(flat.shape), layout needs (\(layout.count))")
         self.layout = layout
         self.flat = flat
     }
@@ -112,7 +112,7 @@ public struct Parameters: Equatable, Sendable {
         }
         set {
             let e = layout.entry(name)
-            precondition(newValue.shape == e.shape, "Parameters: '\(name)' has shape \(e.shape), got \(newValue.shape)")
+            require(newValue.shape == e.shape, "Parameters: '\(name)' has shape \(e.shape), got \(newValue.shape)")
             var s = flat.scalars
             s.replaceSubrange(e.offset..<e.offset + e.shape.count, with: newValue.scalars)
             flat = Tensor(s)

@@ -22,7 +22,7 @@ public struct DerivativeCheck: CustomStringConvertible, Sendable {
     }
 
     init(name: String, computed: [Double], reference: [Double]) {
-        precondition(computed.count == reference.count, "DerivativeCheck: \(computed.count) vs \(reference.count) entries")
+        require(computed.count == reference.count, "DerivativeCheck: \(computed.count) vs \(reference.count) entries")
         self.name = name
         var err = 0.0, scale = 0.0
         for (c, r) in zip(computed, reference) {

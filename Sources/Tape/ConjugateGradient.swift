@@ -39,7 +39,7 @@ public enum ConjugateGradient {
     public static func solve(_ apply: (Tensor) -> Tensor, _ b: Tensor, initial x0: Tensor? = nil, damping eta: Double = 0,
                              maxIterations: Int, tolerance: Double = 1e-12, curvatureThreshold: Double = 1e-12) -> Result {
         func op(_ v: Tensor) -> Tensor { eta == 0 ? apply(v) : apply(v) + eta * v }
-        precondition(maxIterations >= 0, "ConjugateGradient.solve: maxIterations must be ≥ 0, got \(maxIterations)")
+        require(maxIterations >= 0, "ConjugateGradient.solve: maxIterations must be ≥ 0, got \(maxIterations)")
         var x = x0 ?? Tensor.zeros(b.shape)
         var r = x0 == nil ? b : b - op(x)
         var p = r

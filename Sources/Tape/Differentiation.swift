@@ -15,12 +15,12 @@ extension Tape {
 
     /// Resets the tape and records the inputs as leaves (with tangents when given).
     private func prepare(_ xs: [Tensor], directions: [Tensor?]?, wrt: [Int]?, _ name: StaticString) {
-        precondition(!isRecording, "\(name): called on a tape that is recording; use a separate Tape for a nested differentiation")
+        require(!isRecording, "\(name): called on a tape that is recording; use a separate Tape for a nested differentiation")
         if let directions {
-            precondition(directions.count == xs.count, "\(name): \(directions.count) directions for \(xs.count) inputs")
+            require(directions.count == xs.count, "\(name): \(directions.count) directions for \(xs.count) inputs")
         }
         if let wrt {
-            precondition(wrt.allSatisfy { $0 >= 0 && $0 < xs.count }, "\(name): wrt indices \(wrt) out of range for \(xs.count) inputs")
+            require(wrt.allSatisfy { $0 >= 0 && $0 < xs.count }, "\(name): wrt indices \(wrt) out of range for \(xs.count) inputs")
         }
         reset()
         inputVariables.removeAll(keepingCapacity: true)
@@ -38,7 +38,7 @@ extension Tape {
         isRecording = true
         defer { isRecording = false }
         let y = f(inputVariables)
-        precondition(y.tape === self, "\(name): the function returned a Variable from another tape")
+        require(y.tape === self, "\(name): the function returned a Variable from another tape")
         check(y, name)
         return Int(y.index)
     }
@@ -48,7 +48,7 @@ extension Tape {
         isRecording = true
         defer { isRecording = false }
         return f(inputVariables).map { y in
-            precondition(y.tape === self, "\(name): the function returned a Variable from another tape")
+            require(y.tape === self, "\(name): the function returned a Variable from another tape")
             check(y, name)
             return Int(y.index)
         }
@@ -56,7 +56,7 @@ extension Tape {
 
     private func requireScalar(_ node: Int, _ name: StaticString) {
         let s = values[node].shape
-        precondition(s.count == 1, "\(name): the function must return a scalar, but returned shape \(s)")
+        require(s.count == 1, "\(name): the function must return a scalar, but returned shape \(s)")
     }
 
     private func tensor(_ p: UnsafeMutablePointer<Double>?, _ shape: Shape) -> Tensor {
@@ -114,10 +114,10 @@ extension Tape {
                     wrt: [Int]? = nil) -> (values: [Tensor], cotangents: [Tensor]) {
         prepare(xs, directions: nil, wrt: wrt, "vjp")
         let outs = callMany(f, "vjp")
-        precondition(outs.count == us.count, "vjp: \(us.count) cotangents for \(outs.count) outputs")
+        require(outs.count == us.count, "vjp: \(us.count) cotangents for \(outs.count) outputs")
         var seeds: [(Int, Slot)] = []
         for (node, u) in zip(outs, us) {
-            precondition(u.shape == values[node].shape,
+            require(u.shape == values[node].shape,
                          "vjp: cotangent of shape \(u.shape) does not match output of shape \(values[node].shape)")
             seeds.append((node, u.scalars.withUnsafeBufferPointer { algebra.constant($0, shape: u.shape) }))
         }

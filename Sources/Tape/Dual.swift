@@ -22,7 +22,7 @@ struct Dual: TensorAlgebra {
 
     @inline(__always) private func broadcastShape(_ a: Slot, _ b: Slot, _ op: StaticString) -> Shape {
         guard let s = Shape.broadcast(a.shape, b.shape) else {
-            preconditionFailure("\(op): shapes \(a.shape) and \(b.shape) do not broadcast")
+            fatalError("\(op): shapes \(a.shape) and \(b.shape) do not broadcast")
         }
         return s
     }
@@ -116,7 +116,7 @@ struct Dual: TensorAlgebra {
 
     // r = g ⊙ f′(a);  ṙ = ġ ⊙ f′(a) + g ⊙ f″(a) ⊙ ȧ   (one fused pass)
     func derivativeProduct(_ f: UnaryFunction, _ g: Slot, _ a: Slot, _ y: Slot, _ p: Double) -> Slot {
-        precondition(g.shape.count == a.shape.count, "derivativeProduct: shapes \(g.shape) and \(a.shape) differ")
+        require(g.shape.count == a.shape.count, "derivativeProduct: shapes \(g.shape) and \(a.shape) differ")
         let r = fresh(a.shape, tangent: g.t != nil || a.t != nil)
         f.dispatch(DerivativeProductKernel(g: g.p, dg: g.t, x: a.p, dx: a.t, y: y.p, r: r.p, dr: r.t, n: a.count, p: p))
         return r
@@ -163,7 +163,7 @@ struct Dual: TensorAlgebra {
 
     // A view: same buffers, another shape.
     @inline(__always) func reshape(_ a: Slot, _ s: Shape) -> Slot {
-        precondition(s.count == a.count, "reshape: cannot reshape \(a.shape) to \(s)")
+        require(s.count == a.count, "reshape: cannot reshape \(a.shape) to \(s)")
         return Slot(p: a.p, t: a.t, shape: s)
     }
 
@@ -256,7 +256,7 @@ struct Dual: TensorAlgebra {
 
     // y = ⟨a, b⟩;  ẏ = ⟨ȧ, b⟩ + ⟨a, ḃ⟩
     func dot(_ a: Slot, _ b: Slot) -> Slot {
-        precondition(a.count == b.count, "dot: shapes \(a.shape) and \(b.shape) differ")
+        require(a.count == b.count, "dot: shapes \(a.shape) and \(b.shape) differ")
         let y = fresh(.scalar, tangent: a.t != nil || b.t != nil)
         y.p[0] = Kernels.dot(a.p, b.p, count: a.count)
         if let yt = y.t {

@@ -23,7 +23,7 @@ public enum LinearAlgebra {
     /// rotations (accurate to rounding for every eigenvalue, also the tiny ones, which is what a
     /// pseudoinverse needs). Eigenvalues ascending; eigenvectors are the columns of `vectors`.
     public static func symmetricEigen(_ a: Tensor, maxSweeps: Int = 60) -> (values: [Double], vectors: Tensor) {
-        precondition(a.rank == 2 && a.shape.rows == a.shape.cols, "symmetricEigen: needs a square matrix, got shape \(a.shape)")
+        require(a.rank == 2 && a.shape.rows == a.shape.cols, "symmetricEigen: needs a square matrix, got shape \(a.shape)")
         let n = a.shape.rows
         var m = a.scalars
         var v = Tensor.identity(n).scalars
@@ -74,7 +74,7 @@ public enum LinearAlgebra {
     /// Singular value decomposition A = U diag(σ) Vᵀ of an (m, n) matrix by one-sided Jacobi
     /// (Hestenes) rotations. Returns U (m, r), σ (r, descending), V (n, r) with r = min(m, n).
     public static func singularValueDecomposition(_ a: Tensor, maxSweeps: Int = 60) -> (u: Tensor, singularValues: [Double], v: Tensor) {
-        precondition(a.rank == 2, "singularValueDecomposition: needs a matrix, got shape \(a.shape)")
+        require(a.rank == 2, "singularValueDecomposition: needs a matrix, got shape \(a.shape)")
         if a.shape.rows < a.shape.cols {   // work on the tall orientation
             let t = singularValueDecomposition(a.transposed, maxSweeps: maxSweeps)
             return (t.v, t.singularValues, t.u)

@@ -29,7 +29,7 @@ enum Rules {
     @inline(__always)
     static func forward<A: TensorAlgebra>(_ op: Op, _ x0: A.Value, _ x1: A.Value?, _ alg: A) -> A.Value {
         switch op {
-        case .input, .constant, .concat: preconditionFailure("forward: \(op) is not computed by a rule")
+        case .input, .constant, .concat: fatalError("forward: \(op) is not computed by a rule")
         case .add: alg.add(x0, x1!)
         case .sub: alg.sub(x0, x1!)
         case .mul: alg.mul(x0, x1!)
@@ -55,7 +55,7 @@ enum Rules {
                                       _ need0: Bool, _ need1: Bool, _ alg: A) -> (A.Value?, A.Value?) {
         switch op {
         case .input, .constant, .concat:
-            preconditionFailure("vjp: \(op) has no rule here (leaves have none; concat is split in the sweep)")
+            fatalError("vjp: \(op) has no rule here (leaves have none; concat is split in the sweep)")
         case .add:                                   // ā = ȳ, b̄ = ȳ
             return (g, g)
         case .sub:                                   // ā = ȳ, b̄ = −ȳ

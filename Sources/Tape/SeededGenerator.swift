@@ -50,7 +50,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// Uniform integer in `0..<n` (n > 0), without modulo bias.
     public mutating func nextInt(below n: Int) -> Int {
-        precondition(n > 0, "SeededGenerator.nextInt(below:): n must be positive, got \(n)")
+        require(n > 0, "SeededGenerator.nextInt(below:): n must be positive, got \(n)")
         return Int(truncatingIfNeeded: next(upperBound: UInt64(n)))
     }
 

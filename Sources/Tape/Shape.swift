@@ -15,9 +15,9 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
 
     /// A shape with the given dimensions (at most 2, each ≥ 0).
     public init(_ dimensions: [Int]) {
-        precondition(dimensions.count <= 2,
+        require(dimensions.count <= 2,
                      "Shape: rank \(dimensions.count) is not supported (ranks 0, 1 and 2 are); got \(dimensions)")
-        precondition(dimensions.allSatisfy { $0 >= 0 }, "Shape: negative dimension in \(dimensions)")
+        require(dimensions.allSatisfy { $0 >= 0 }, "Shape: negative dimension in \(dimensions)")
         storedRank = dimensions.count
         d0 = dimensions.count > 0 ? dimensions[0] : 1
         d1 = dimensions.count > 1 ? dimensions[1] : 1
@@ -25,7 +25,7 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
 
     /// A matrix shape `rows × cols`.
     @inlinable public init(rows: Int, cols: Int) {
-        precondition(rows >= 0 && cols >= 0, "Shape: negative dimension in (\(rows), \(cols))")
+        require(rows >= 0 && cols >= 0, "Shape: negative dimension in (\(rows), \(cols))")
         storedRank = 2; d0 = rows; d1 = cols
     }
 
@@ -55,7 +55,7 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
     /// Resolves a possibly negative axis; traps with a message naming `op` if out of range.
     public func normalizedAxis(_ axis: Int, op: String) -> Int {
         let a = axis < 0 ? axis + rank : axis
-        precondition(a >= 0 && a < rank, "\(op): axis \(axis) is out of range for shape \(self)")
+        require(a >= 0 && a < rank, "\(op): axis \(axis) is out of range for shape \(self)")
         return a
     }
 

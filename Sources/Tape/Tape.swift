@@ -72,8 +72,8 @@ public final class Tape {
     /// Traps unless `v` was recorded on this tape in the current call.
     @inline(__always)
     func check(_ v: Variable, _ op: StaticString) {
-        precondition(v.tape === self, "\(op): operands were recorded on different tapes")
-        precondition(v.generation == generation,
+        require(v.tape === self, "\(op): operands were recorded on different tapes")
+        require(v.generation == generation,
                      "\(op): a Variable was used after the call that created it returned (Variables must not escape the differentiated function)")
     }
 
@@ -81,7 +81,7 @@ public final class Tape {
     func leaf(_ x: Tensor, tangent: Tensor?, requiresGradient: Bool) -> Variable {
         var slot = x.scalars.withUnsafeBufferPointer { algebra.constant($0, shape: x.shape) }
         if let tangent {
-            precondition(tangent.shape == x.shape, "direction of shape \(tangent.shape) does not match input of shape \(x.shape)")
+            require(tangent.shape == x.shape, "direction of shape \(tangent.shape) does not match input of shape \(x.shape)")
             slot.t = arena.allocate(x.count)
             tangent.scalars.withUnsafeBufferPointer { if x.count > 0 { slot.t!.update(from: $0.baseAddress!, count: x.count) } }
         }
@@ -110,7 +110,7 @@ public final class Tape {
 
     /// Records the concatenation of `parts` along `axis`.
     func recordConcat(_ parts: [Variable], axis: Int) -> Variable {
-        precondition(!parts.isEmpty, "concatenate: no tensors given")
+        require(!parts.isEmpty, "concatenate: no tensors given")
         let first = parts[0]
         for p in parts { check(p, "concatenate") }
         let s0 = values[Int(first.index)].shape
@@ -119,7 +119,7 @@ public final class Tape {
             let s = values[Int(p.index)].shape
             var d0 = s0.dimensions, d = s.dimensions
             if d0.count == d.count { d0[ax] = 0; d[ax] = 0 }
-            precondition(d0 == d, "concatenate: shapes \(s0) and \(s) differ outside axis \(ax)")
+            require(d0 == d, "concatenate: shapes \(s0) and \(s) differ outside axis \(ax)")
         }
         let start = extraOperands.count
         extraOperands.append(contentsOf: parts.map(\.index))

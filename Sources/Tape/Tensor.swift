@@ -8,14 +8,14 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
     /// The elements in row-major order.
     public var scalars: [Double] {
         didSet {
-            precondition(scalars.count == shape.count,
+            require(scalars.count == shape.count,
                          "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(shape.count) needed)")
         }
     }
 
     /// A tensor of `shape` holding `scalars` (row-major; the count must match).
     public init(shape: Shape, scalars: [Double]) {
-        precondition(scalars.count == shape.count,
+        require(scalars.count == shape.count,
                      "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(shape.count) needed)")
         self.shape = shape
         self.scalars = scalars
@@ -30,7 +30,7 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
     /// A rank-2 tensor from rows of equal length.
     public init(rows: [[Double]]) {
         let cols = rows.first?.count ?? 0
-        precondition(rows.allSatisfy { $0.count == cols }, "Tensor(rows:): rows have different lengths")
+        require(rows.allSatisfy { $0.count == cols }, "Tensor(rows:): rows have different lengths")
         self.init(shape: Shape([rows.count, cols]), scalars: rows.flatMap { $0 })
     }
 
@@ -72,19 +72,19 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
 
     /// The single element of a tensor with one element (any rank).
     public var scalar: Double {
-        precondition(count == 1, "Tensor.scalar: tensor of shape \(shape) has \(count) elements, not 1")
+        require(count == 1, "Tensor.scalar: tensor of shape \(shape) has \(count) elements, not 1")
         return scalars[0]
     }
 
     /// Element `(row, col)` of a rank-2 tensor.
     public subscript(row: Int, col: Int) -> Double {
         get {
-            precondition(rank == 2 && row >= 0 && row < shape.rows && col >= 0 && col < shape.cols,
+            require(rank == 2 && row >= 0 && row < shape.rows && col >= 0 && col < shape.cols,
                          "Tensor[\(row), \(col)]: out of range for shape \(shape)")
             return scalars[row * shape.cols + col]
         }
         set {
-            precondition(rank == 2 && row >= 0 && row < shape.rows && col >= 0 && col < shape.cols,
+            require(rank == 2 && row >= 0 && row < shape.rows && col >= 0 && col < shape.cols,
                          "Tensor[\(row), \(col)]: out of range for shape \(shape)")
             scalars[row * shape.cols + col] = newValue
         }
@@ -92,7 +92,7 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
 
     /// The same elements with another shape of equal element count.
     public func reshaped(_ newShape: Shape) -> Tensor {
-        precondition(newShape.count == shape.count,
+        require(newShape.count == shape.count,
                      "reshape: cannot reshape \(shape) (\(shape.count) elements) to \(newShape) (\(newShape.count) elements)")
         return Tensor(shape: newShape, scalars: scalars)
     }
@@ -108,7 +108,7 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
 
     /// Row `i` of a rank-2 tensor, as a vector.
     public func row(_ i: Int) -> Tensor {
-        precondition(rank == 2 && i >= 0 && i < shape.rows, "Tensor.row(\(i)): out of range for shape \(shape)")
+        require(rank == 2 && i >= 0 && i < shape.rows, "Tensor.row(\(i)): out of range for shape \(shape)")
         let n = shape.cols
         return Tensor(Array(scalars[(i * n)..<((i + 1) * n)]))
     }
@@ -134,12 +134,12 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
 extension Tensor {
     /// Elementwise sum of two tensors of the same shape.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        precondition(a.shape == b.shape, "Tensor +: shapes \(a.shape) and \(b.shape) differ")
+        require(a.shape == b.shape, "Tensor +: shapes \(a.shape) and \(b.shape) differ")
         return Tensor(shape: a.shape, scalars: zip(a.scalars, b.scalars).map { $0 + $1 })
     }
     /// Elementwise difference of two tensors of the same shape.
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        precondition(a.shape == b.shape, "Tensor -: shapes \(a.shape) and \(b.shape) differ")
+        require(a.shape == b.shape, "Tensor -: shapes \(a.shape) and \(b.shape) differ")
         return Tensor(shape: a.shape, scalars: zip(a.scalars, b.scalars).map { $0 - $1 })
     }
     /// Every element scaled by `s`.
@@ -149,7 +149,7 @@ extension Tensor {
 
     /// ⟨a, b⟩ = Σᵢ aᵢ bᵢ over all elements (shapes must match).
     public func dot(_ other: Tensor) -> Double {
-        precondition(shape == other.shape, "Tensor.dot: shapes \(shape) and \(other.shape) differ")
+        require(shape == other.shape, "Tensor.dot: shapes \(shape) and \(other.shape) differ")
         var s = 0.0
         for i in 0..<count { s += scalars[i] * other.scalars[i] }
         return s
@@ -175,7 +175,7 @@ extension Tensor {
 
     /// Largest |aᵢ − bᵢ| over all elements (shapes must match).
     public func maxAbsoluteDifference(_ other: Tensor) -> Double {
-        precondition(shape == other.shape, "maxAbsoluteDifference: shapes \(shape) and \(other.shape) differ")
+        require(shape == other.shape, "maxAbsoluteDifference: shapes \(shape) and \(other.shape) differ")
         return zip(scalars, other.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
 }
@@ -183,11 +183,11 @@ extension Tensor {
 extension Shape {
     /// Result shape of `op(a) · op(b)` for rank-2 `a`, `b`; traps naming both shapes when they do not fit.
     static func matmulResult(_ a: Shape, _ b: Shape, _ ta: Bool, _ tb: Bool, op: String) -> Shape {
-        precondition(a.rank == 2 && b.rank == 2,
+        require(a.rank == 2 && b.rank == 2,
                      "\(op): both operands must be rank 2, got shapes \(a) and \(b)")
         let (m, k1) = ta ? (a.cols, a.rows) : (a.rows, a.cols)
         let (k2, n) = tb ? (b.cols, b.rows) : (b.rows, b.cols)
-        precondition(k1 == k2, "\(op): shapes \(a)\(ta ? "ᵀ" : "") and \(b)\(tb ? "ᵀ" : "") do not fit (inner dimensions \(k1) and \(k2) differ)")
+        require(k1 == k2, "\(op): shapes \(a)\(ta ? "ᵀ" : "") and \(b)\(tb ? "ᵀ" : "") do not fit (inner dimensions \(k1) and \(k2) differ)")
         return Shape([m, n])
     }
 }

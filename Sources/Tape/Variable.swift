@@ -29,7 +29,7 @@ public struct Variable {
     /// The value of a one-element variable.
     public var scalarValue: Double {
         let s = slot
-        precondition(s.count == 1, "scalarValue: variable of shape \(s.shape) has \(s.count) elements, not 1")
+        require(s.count == 1, "scalarValue: variable of shape \(s.shape) has \(s.count) elements, not 1")
         return s.p[0]
     }
 
@@ -162,7 +162,7 @@ public struct Variable {
 
     /// The same elements with a new shape of equal count.
     public func reshaped(_ s: Shape) -> Variable {
-        precondition(s.count == shape.count,
+        require(s.count == shape.count,
                      "reshape: cannot reshape \(shape) (\(shape.count) elements) to \(s) (\(s.count) elements)")
         return tape.record(.reshape(s), self, nil, "reshape")
     }
@@ -170,7 +170,7 @@ public struct Variable {
     public func slice(alongAxis axis: Int, start: Int, count: Int) -> Variable {
         let ax = shape.normalizedAxis(axis, op: "slice")
         let n = shape.dimensions[ax]
-        precondition(start >= 0 && count >= 0 && start + count <= n,
+        require(start >= 0 && count >= 0 && start + count <= n,
                      "slice: range \(start)..<\(start + count) is out of bounds for axis \(ax) of shape \(shape)")
         return tape.record(.slice(axis: ax, start: start, count: count), self, nil, "slice")
     }
@@ -178,19 +178,19 @@ public struct Variable {
     public func rows(_ range: Range<Int>) -> Variable { slice(alongAxis: 0, start: range.lowerBound, count: range.count) }
     /// Columns `range` of a matrix.
     public func cols(_ range: Range<Int>) -> Variable {
-        precondition(shape.rank == 2, "cols: needs a matrix, got shape \(shape)")
+        require(shape.rank == 2, "cols: needs a matrix, got shape \(shape)")
         return slice(alongAxis: 1, start: range.lowerBound, count: range.count)
     }
     /// Zeros around this tensor along `axis`: it lands at `start` of a new length `total`.
     public func padded(alongAxis axis: Int, start: Int, total: Int) -> Variable {
         let ax = shape.normalizedAxis(axis, op: "pad")
-        precondition(start >= 0 && start + shape.dimensions[ax] <= total,
+        require(start >= 0 && start + shape.dimensions[ax] <= total,
                      "pad: \(shape.dimensions[ax]) entries at \(start) do not fit in \(total) along axis \(ax)")
         return tape.record(.pad(axis: ax, start: start, total: total), self, nil, "pad")
     }
     /// The concatenation of `parts` along `axis` (shapes must agree elsewhere).
     public static func concatenate(_ parts: [Variable], alongAxis axis: Int = 0) -> Variable {
-        precondition(!parts.isEmpty, "concatenate: no tensors given")
+        require(!parts.isEmpty, "concatenate: no tensors given")
         return parts[0].tape.recordConcat(parts, axis: axis)
     }
 }

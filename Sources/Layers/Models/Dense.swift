@@ -9,7 +9,7 @@ public struct Dense: Model {
     public let layout: ParameterLayout
 
     public init(inputs: Int, outputs: Int, initialization: Initialization = .glorot) {
-        precondition(inputs > 0 && outputs > 0, "Dense: sizes must be positive, got \(inputs) → \(outputs)")
+        require(inputs > 0 && outputs > 0, "Dense: sizes must be positive, got \(inputs) → \(outputs)")
         self.inputs = inputs
         self.outputs = outputs
         self.initialization = initialization
@@ -29,7 +29,7 @@ public struct Dense: Model {
 
     /// x W + b with the layer's tensors already split out.
     public func apply(_ x: Variable, weight: Variable, bias: Variable) -> Variable {
-        precondition(x.shape.cols == inputs, "Dense: input of shape \(x.shape) does not match \(inputs) inputs (weight (\(inputs), \(outputs)))")
+        require(x.shape.cols == inputs, "Dense: input of shape \(x.shape) does not match \(inputs) inputs (weight (\(inputs), \(outputs)))")
         return x.matmul(weight) + bias
     }
 }
@@ -45,7 +45,7 @@ public struct MLP: Model {
     /// - Parameters: widths [inputs, hidden…, outputs] (at least two entries); initialization defaults
     ///   to He for ReLU and Glorot otherwise.
     public init(widths: [Int], activation: Activation = .relu, initialization: Initialization? = nil) {
-        precondition(widths.count >= 2, "MLP: need at least [inputs, outputs], got \(widths)")
+        require(widths.count >= 2, "MLP: need at least [inputs, outputs], got \(widths)")
         let initRule = initialization ?? (activation == .relu ? .he : .glorot)
         self.widths = widths
         self.activation = activation
@@ -87,7 +87,7 @@ public struct LinearModel: Model {
 
     /// - Parameter initialization: nil (default) starts at W = 0, b = 0.
     public init(inputs: Int, outputs: Int = 1, initialization: Initialization? = nil) {
-        precondition(inputs > 0 && outputs > 0, "LinearModel: sizes must be positive, got \(inputs) → \(outputs)")
+        require(inputs > 0 && outputs > 0, "LinearModel: sizes must be positive, got \(inputs) → \(outputs)")
         self.inputs = inputs
         self.outputs = outputs
         self.initialization = initialization

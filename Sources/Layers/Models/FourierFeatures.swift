@@ -20,12 +20,12 @@ public enum AmplitudeProfile: Sendable, Equatable, CustomStringConvertible {
     public func amplitudes(frequencies f: Int) -> [Double] {
         switch self {
         case .exponential(let r):
-            precondition(r > 0 && r < 1, "AmplitudeProfile.exponential: ratio must be in (0, 1), got \(r)")
+            require(r > 0 && r < 1, "AmplitudeProfile.exponential: ratio must be in (0, 1), got \(r)")
             return (1...max(f, 1)).prefix(f).map { Foundation.pow(r, Double($0)) }
         case .linear:
             return (0..<f).map { Double(f - $0) / Double(f) }
         case .custom(let a):
-            precondition(a.count == f, "AmplitudeProfile.custom: \(a.count) amplitudes for \(f) frequencies")
+            require(a.count == f, "AmplitudeProfile.custom: \(a.count) amplitudes for \(f) frequencies")
             return a
         }
     }
@@ -49,7 +49,7 @@ public struct FourierFeatures: Sendable, Equatable {
 
     /// F = 10 with the default exponential profile reproduces the paper's 21-feature setting.
     public init(frequencies: Int = 10, profile: AmplitudeProfile = .paperDefault) {
-        precondition(frequencies >= 0, "FourierFeatures: frequencies must be ≥ 0, got \(frequencies)")
+        require(frequencies >= 0, "FourierFeatures: frequencies must be ≥ 0, got \(frequencies)")
         self.frequencies = frequencies
         self.profile = profile
         amplitudes = profile.amplitudes(frequencies: frequencies)
@@ -60,7 +60,7 @@ public struct FourierFeatures: Sendable, Equatable {
 
     /// φ(x) as tape operations (so x may be a learned variable): (n, 1) → (n, 2F + 1).
     public func callAsFunction(_ x: Variable) -> Variable {
-        precondition(x.shape.rank == 2 && x.shape.cols == 1, "FourierFeatures: input must have shape (n, 1), got \(x.shape)")
+        require(x.shape.rank == 2 && x.shape.cols == 1, "FourierFeatures: input must have shape (n, 1), got \(x.shape)")
         var columns = [x.constant(.ones([x.shape.rows, 1]))]
         for (k, a) in zip(1..., amplitudes) {
             let kx = x * Double(k)

@@ -69,13 +69,13 @@ extension Optimizer {
 
     /// A fresh state at w₀: zero optimizer state, iteration 0.
     public func initialState(weights: Tensor) -> OptimizerState {
-        precondition(weights.shape.rank == 1, "Optimizer: weights must be a flat vector, got shape \(weights.shape)")
+        require(weights.shape.rank == 1, "Optimizer: weights must be a flat vector, got shape \(weights.shape)")
         return OptimizerState(weights: weights, slots: Array(repeating: .zeros(weights.shape), count: stateCount))
     }
 
     /// Applies one step eagerly (evaluating the same tape operations that unrolling differentiates).
     public func update(_ state: inout OptimizerState, gradient: Tensor, tape: Tape = Tape()) {
-        precondition(gradient.shape == state.weights.shape,
+        require(gradient.shape == state.weights.shape,
                      "Optimizer.update: gradient of shape \(gradient.shape) does not match weights of shape \(state.weights.shape)")
         let outs = tape.evaluate({ self.stepOutputs($0, iteration: state.iteration) },
                                  at: [state.weights] + state.slots + [gradient, hyperparameters])
@@ -97,7 +97,7 @@ extension Optimizer {
     /// `loss` gets the step index, so stochastic objectives can draw minibatch t deterministically.
     public func minimize(_ loss: (Variable, Int) -> Variable, state: inout OptimizerState, steps: Int,
                          tape: Tape = Tape(), stepTape: Tape = Tape()) throws {
-        precondition(steps >= 0, "Optimizer.minimize: steps must be ≥ 0, got \(steps)")
+        require(steps >= 0, "Optimizer.minimize: steps must be ≥ 0, got \(steps)")
         for _ in 0..<steps {
             let t = state.iteration
             let (value, grads) = tape.valueAndGradient(of: { loss($0[0], t) }, at: [state.weights])

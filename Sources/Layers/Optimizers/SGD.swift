@@ -12,9 +12,9 @@ public struct SGD: Optimizer {
 
     public init(learningRate: Double, momentum: Double = 0, weightDecay: Double = 0,
                 schedule: LearningRateSchedule = .constant) {
-        precondition(learningRate.isFinite && learningRate > 0, "SGD: learning rate must be positive and finite, got \(learningRate)")
-        precondition(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")
-        precondition(weightDecay >= 0, "SGD: weight decay must be ≥ 0, got \(weightDecay)")
+        require(learningRate.isFinite && learningRate > 0, "SGD: learning rate must be positive and finite, got \(learningRate)")
+        require(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")
+        require(weightDecay >= 0, "SGD: weight decay must be ≥ 0, got \(weightDecay)")
         hyperparameters = Tensor([learningRate])
         self.momentum = momentum
         self.weightDecay = weightDecay
@@ -54,9 +54,9 @@ public struct Adam: Optimizer {
 
     public init(learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                 epsilonRoot: Double = 1e-30, weightDecay: Double = 0, schedule: LearningRateSchedule = .constant) {
-        precondition(learningRate.isFinite && learningRate > 0, "Adam: learning rate must be positive and finite, got \(learningRate)")
-        precondition(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam: β₁ and β₂ must be in [0, 1), got \(beta1), \(beta2)")
-        precondition(epsilon >= 0 && epsilonRoot > 0, "Adam: ε must be ≥ 0 and ε_root > 0, got \(epsilon), \(epsilonRoot)")
+        require(learningRate.isFinite && learningRate > 0, "Adam: learning rate must be positive and finite, got \(learningRate)")
+        require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam: β₁ and β₂ must be in [0, 1), got \(beta1), \(beta2)")
+        require(epsilon >= 0 && epsilonRoot > 0, "Adam: ε must be ≥ 0 and ε_root > 0, got \(epsilon), \(epsilonRoot)")
         hyperparameters = Tensor([learningRate])
         self.beta1 = beta1
         self.beta2 = beta2

@@ -24,8 +24,8 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
     public var checkpointInterval: Int?
 
     public init(optimizer: O, steps: Int, checkpointInterval: Int? = nil) {
-        precondition(steps >= 0, "UnrolledOptimization: steps must be ≥ 0, got \(steps)")
-        precondition(checkpointInterval.map { $0 > 0 } ?? true, "UnrolledOptimization: checkpoint interval must be positive")
+        require(steps >= 0, "UnrolledOptimization: steps must be ≥ 0, got \(steps)")
+        require(checkpointInterval.map { $0 > 0 } ?? true, "UnrolledOptimization: checkpoint interval must be positive")
         self.optimizer = optimizer
         self.steps = steps
         self.checkpointInterval = checkpointInterval
@@ -57,7 +57,7 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
     /// (the response-term part of a hypergradient; add ∂J_out/∂λ yourself, or use `hypergradient`).
     public func reverse(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState,
                         weightsCotangent: Tensor) throws -> Gradients {
-        precondition(weightsCotangent.shape == initial.weights.shape,
+        require(weightsCotangent.shape == initial.weights.shape,
                      "UnrolledOptimization: cotangent of shape \(weightsCotangent.shape) does not match weights of shape \(initial.weights.shape)")
         let tapes = (Tape(), Tape())
         let interval = checkpointInterval ?? max(steps, 1)

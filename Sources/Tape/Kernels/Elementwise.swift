@@ -144,7 +144,7 @@ extension Kernels {
     static func accumulate(_ source: UnsafePointer<Double>, shape from: Shape,
                            into target: UnsafeMutablePointer<Double>, shape to: Shape) {
         if from.count == to.count {          // same data, maybe another rank (e.g. (n) vs (1, n))
-            precondition(from.isSqueezeEquivalent(to: to), "accumulate: shape \(from) does not match \(to)")
+            require(from.isSqueezeEquivalent(to: to), "accumulate: shape \(from) does not match \(to)")
             for k in 0..<to.count { target[k] += source[k] }
         } else if to.broadcasts(to: from) {  // reduce: target is the smaller one
             let rows = from.rows, cols = from.cols
@@ -161,7 +161,7 @@ extension Kernels {
                 }
             }
         } else {                              // expand: source is the smaller one
-            precondition(from.broadcasts(to: to), "accumulate: shape \(from) neither reduces nor broadcasts to \(to)")
+            require(from.broadcasts(to: to), "accumulate: shape \(from) neither reduces nor broadcasts to \(to)")
             scale(1, rows: to.rows, cols: to.cols, View(UnsafeMutablePointer(mutating: source), from, in: to),
                   into: target, accumulate: true)
         }
