@@ -1,2 +1,0 @@
-import Layers
-import Tape

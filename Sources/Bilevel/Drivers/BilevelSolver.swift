@@ -1,0 +1,166 @@
+import Tape
+import Layers
+
+/// Whether a run continues after a progress report.
+public enum RunControl: Sendable { case proceed, stop }
+
+/// A progress report, every `progressInterval` outer steps.
+public struct BilevelProgress: Sendable {
+    public var outerStep: Int
+    public var maxOuterSteps: Int
+    public var outerLoss: Double
+    public var innerLoss: Double
+    public var hypergradientNorm: Double
+}
+
+/// The complete state of a run between outer steps: enough to checkpoint and resume bit-identically.
+public struct BilevelState: Sendable {
+    /// λ and the outer optimizer's state (λ is `outer.weights`).
+    public var outer: OptimizerState
+    public var inner: InnerState
+    /// w₀ (cold start re-initializes to it).
+    public var initialWeights: Tensor
+    /// λ₀.
+    public var initialLambda: Tensor
+    /// Outer steps taken.
+    public var outerStep: Int
+    public var lambda: Tensor { outer.weights }
+    public var weights: Tensor { inner.weights }
+}
+
+/// The result of a run.
+public struct BilevelRun: Sendable {
+    public var state: BilevelState
+    public var trajectory: Trajectory
+    /// True if the relative change of λ fell below the tolerance.
+    public var converged: Bool
+    /// True if the progress callback stopped the run.
+    public var cancelled: Bool
+    /// Diagnostics of the last hypergradient.
+    public var lastDiagnostics: HypergradientDiagnostics?
+    public var lambda: Tensor { state.lambda }
+    public var weights: Tensor { state.weights }
+    public var outerSteps: Int { state.outerStep }
+}
+
+/// Alternates inner updates (the solution concept) with outer hypergradient steps:
+///   for each outer step: update w (cold: from w₀; warm: from the current w), take the hypergradient
+///   with `method` at (λ, w), then λ ← outer optimizer step.
+/// Stops after `maxOuterSteps`, when ‖λ_{k+1} − λ_k‖ ≤ `tolerance` · ‖λ_k‖, or when the progress
+/// callback returns `.stop`.
+public struct BilevelSolver<P: BilevelProblem, M: HypergradientMethod, C: SolutionConcept, O: Optimizer> {
+    public var problem: P
+    public var method: M
+    public var concept: C
+    public var outerOptimizer: O
+    public var maxOuterSteps: Int
+    /// Relative change of λ below which the run counts as converged (nil: run all steps).
+    public var tolerance: Double?
+    /// Record λ every this many steps (and the last).
+    public var lambdaStride: Int
+    /// Seed for w₀.
+    public var seed: UInt64
+    public var progressInterval: Int
+    public var progress: ((BilevelProgress) -> RunControl)?
+
+    public init(problem: P, method: M, concept: C, outerOptimizer: O, maxOuterSteps: Int, tolerance: Double? = nil,
+                lambdaStride: Int = 1, seed: UInt64 = 0, progressInterval: Int = 10,
+                progress: ((BilevelProgress) -> RunControl)? = nil) {
+        require(maxOuterSteps >= 0, "BilevelSolver: maxOuterSteps must be ≥ 0, got \(maxOuterSteps)")
+        require(lambdaStride >= 1 && progressInterval >= 1, "BilevelSolver: lambdaStride and progressInterval must be ≥ 1")
+        self.problem = problem
+        self.method = method
+        self.concept = concept
+        self.outerOptimizer = outerOptimizer
+        self.maxOuterSteps = maxOuterSteps
+        self.tolerance = tolerance
+        self.lambdaStride = lambdaStride
+        self.seed = seed
+        self.progressInterval = progressInterval
+        self.progress = progress
+    }
+
+    /// The state before the first outer step: λ₀ (or `lambda`), w₀ from the seed.
+    public func initialState(lambda: Tensor? = nil) -> BilevelState {
+        var g = SeededGenerator(seed: seed)
+        let w0 = problem.initialWeights(using: &g)
+        let l0 = lambda ?? problem.initialLambda
+        return BilevelState(outer: outerOptimizer.initialState(weights: l0), inner: concept.initialInnerState(weights: w0),
+                            initialWeights: w0, initialLambda: l0, outerStep: 0)
+    }
+
+    /// One outer step in place; returns the hypergradient used and appends to `trajectory`.
+    @discardableResult
+    public func step(_ s: inout BilevelState, trajectory: inout Trajectory) throws -> Hypergradient {
+        let lambda = s.lambda
+        try concept.updateInner(problem, lambda: lambda, state: &s.inner, initialWeights: s.initialWeights)
+        let hg: Hypergradient
+        do {
+            hg = try method.hypergradient(of: problem, lambda: lambda, weights: s.weights,
+                                          context: HypergradientContext(initialWeights: s.initialWeights, innerStep: s.inner.step))
+        } catch let e as BilevelError {
+            throw BilevelError("outer step \(s.outerStep): \(e.description)")
+        }
+        let tape = Tape()
+        let outerLoss = problem.outerLoss(lambda: lambda, weights: s.weights, tape: tape)
+        let innerLoss = problem.innerLoss(lambda: lambda, weights: s.weights, step: s.inner.step, tape: tape)
+        guard outerLoss.isFinite else {
+            throw BilevelError("outer step \(s.outerStep): the outer loss became \(outerLoss); lower the outer learning rate " +
+                               "(now \(outerOptimizer.hyperparameters.scalars[0]))")
+        }
+        trajectory.step.append(s.outerStep)
+        trajectory.outerLoss.append(outerLoss)
+        trajectory.innerLoss.append(innerLoss)
+        trajectory.lambdaNorm.append(lambda.norm)
+        trajectory.lambdaDistance.append((lambda - s.initialLambda).norm)
+        trajectory.weightsNorm.append(s.weights.norm)
+        trajectory.weightsDistance.append((s.weights - s.initialWeights).norm)
+        trajectory.hypergradientNorm.append(hg.gradient.norm)
+        let m = problem.metrics(lambda: lambda, weights: s.weights)
+        if !m.isEmpty { trajectory.metrics.append(m) }
+        if s.outerStep % lambdaStride == 0 { trajectory.lambdas.append((s.outerStep, lambda)) }
+        outerOptimizer.update(&s.outer, gradient: hg.gradient)
+        guard s.lambda.isFinite else {
+            throw BilevelError("outer step \(s.outerStep): λ became non-finite; lower the outer learning rate " +
+                               "(now \(outerOptimizer.hyperparameters.scalars[0]))")
+        }
+        s.outerStep += 1
+        return hg
+    }
+
+    /// Runs from `state` (default: the initial state) until convergence, the step cap, or cancellation.
+    public func run(from state: BilevelState? = nil) throws -> BilevelRun {
+        var s = state ?? initialState()
+        var trajectory = Trajectory()
+        var converged = false, cancelled = false
+        var last: HypergradientDiagnostics?
+        while s.outerStep < maxOuterSteps {
+            let before = s.lambda
+            let hg = try step(&s, trajectory: &trajectory)
+            last = hg.diagnostics
+            if let tolerance, (s.lambda - before).norm <= tolerance * max(before.norm, .leastNormalMagnitude) {
+                converged = true
+            }
+            if let progress, s.outerStep % progressInterval == 0 || converged || s.outerStep == maxOuterSteps {
+                let report = BilevelProgress(outerStep: s.outerStep, maxOuterSteps: maxOuterSteps,
+                                             outerLoss: trajectory.outerLoss.last ?? .nan, innerLoss: trajectory.innerLoss.last ?? .nan,
+                                             hypergradientNorm: hg.gradient.norm)
+                if progress(report) == .stop { cancelled = true; break }
+            }
+            if converged { break }
+        }
+        if trajectory.lambdas.last?.step != s.outerStep { trajectory.lambdas.append((s.outerStep, s.lambda)) }
+        return BilevelRun(state: s, trajectory: trajectory, converged: converged, cancelled: cancelled, lastDiagnostics: last)
+    }
+}
+
+/// The re-training check: train a fresh inner model from w₀ on a fixed λ with `concept` (typically a
+/// `ColdStart`) and report its weights, outer loss and metrics. The gap between this and a warm-start
+/// run's final outer loss is the warm-start memory diagnostic.
+public func retrain<P: BilevelProblem, C: SolutionConcept>(_ problem: P, lambda: Tensor, initialWeights w0: Tensor,
+                                                           concept: C) throws -> (weights: Tensor, outerLoss: Double, metrics: [String: Double]) {
+    var state = concept.initialInnerState(weights: w0)
+    try concept.updateInner(problem, lambda: lambda, state: &state, initialWeights: w0)
+    return (state.weights, problem.outerLoss(lambda: lambda, weights: state.weights),
+            problem.metrics(lambda: lambda, weights: state.weights))
+}

@@ -1,0 +1,99 @@
+import Tape
+import Layers
+
+/// A hypergradient dJ_out/dλ at (λ, w) with the numbers that say how it was obtained.
+public struct Hypergradient: Sendable {
+    /// dJ_out/dλ, shape (m).
+    public var gradient: Tensor
+    /// J_out(λ, w) at the point where the hypergradient was taken (for unrolling: at the unrolled w_K).
+    public var outerLoss: Double
+    public var diagnostics: HypergradientDiagnostics
+}
+
+/// How a hypergradient was computed.
+public struct HypergradientDiagnostics: Sendable, CustomStringConvertible {
+    /// The method's name and setting, e.g. "neumann(K=10, α=0.1)".
+    public var method: String
+    /// Hessian-vector products (or unrolled steps) used.
+    public var products: Int = 0
+    /// Iterations (Neumann terms, CG iterations, unrolled steps).
+    public var iterations: Int = 0
+    /// ‖H v − ∂J_out/∂w‖ / ‖∂J_out/∂w‖ of the linear solve, where the method solves one.
+    public var relativeResidual: Double? = nil
+    /// Rank kept by the pseudoinverse (exact method).
+    public var rank: Int? = nil
+    /// Estimated λ_max(H) (Neumann's stability check).
+    public var largestEigenvalue: Double? = nil
+    /// How an iterative solve stopped.
+    public var status: String = "ok"
+
+    public var description: String {
+        var parts = ["\(method): \(iterations) iterations, \(products) products"]
+        if let r = relativeResidual { parts.append("relative residual \(r)") }
+        if let r = rank { parts.append("rank \(r)") }
+        if let l = largestEigenvalue { parts.append("λ_max ≈ \(l)") }
+        parts.append(status)
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// Where a hypergradient is taken: besides (λ, w), the run's initial weights w₀ (full unrolling
+/// differentiates the whole inner run from w₀) and the inner step counter (stochastic objectives).
+public struct HypergradientContext: Sendable {
+    public var initialWeights: Tensor
+    public var innerStep: Int
+    public init(initialWeights: Tensor, innerStep: Int = 0) {
+        self.initialWeights = initialWeights
+        self.innerStep = innerStep
+    }
+}
+
+/// A way to compute dJ_out/dλ = ∂J_out/∂λ + (∂w/∂λ)ᵀ ∂J_out/∂w. Implementations: `ExactHypergradient`,
+/// `NeumannSeries`, `TruncatedConjugateGradient`, `DampedInverse`, `IdentityInverse`, `TruncatedUnrolling`,
+/// `FullUnrolling`.
+public protocol HypergradientMethod: Sendable {
+    /// A short name with the setting, e.g. "cg(K=5)".
+    var name: String { get }
+    /// The hypergradient at (λ, w). Throws a `BilevelError` naming the method and what to change when the
+    /// computation diverges or cannot be done.
+    func hypergradient<P: BilevelProblem>(of problem: P, lambda: Tensor, weights: Tensor,
+                                          context: HypergradientContext) throws -> Hypergradient
+}
+
+/// The implicit-function-theorem family: approximate v ≈ H⁻¹ ∂J_out/∂w, then
+/// dJ_out/dλ = ∂J_out/∂λ − Mᵀ v. Each method only says how it approximates the inverse.
+public protocol ImplicitHypergradientMethod: HypergradientMethod {
+    /// v ≈ H⁻¹ b using products with H at the point.
+    func approximateInverse<P: BilevelProblem>(_ d: LocalDerivatives<P>, _ b: Tensor,
+                                               _ diagnostics: inout HypergradientDiagnostics) throws -> Tensor
+}
+
+extension ImplicitHypergradientMethod {
+    public func hypergradient<P: BilevelProblem>(of problem: P, lambda: Tensor, weights: Tensor,
+                                                 context: HypergradientContext) throws -> Hypergradient {
+        let d = LocalDerivatives(problem: problem, lambda: lambda, weights: weights, step: context.innerStep)
+        let outer = d.outerGradients()
+        var diag = HypergradientDiagnostics(method: name)
+        let v = try approximateInverse(d, outer.weights, &diag)
+        guard v.isFinite else {
+            throw BilevelError("\(name): the inverse-Hessian-vector product is not finite; \(diag.status)")
+        }
+        let (hv, mtv) = d.products(v)
+        if diag.relativeResidual == nil {
+            diag.relativeResidual = (hv - outer.weights).norm / max(outer.weights.norm, .leastNormalMagnitude)
+        }
+        diag.products = d.productCount
+        let g = outer.lambda - mtv
+        guard g.isFinite else {
+            throw BilevelError("\(name): the hypergradient is not finite (outer loss \(outer.value)); check the problem for NaN or infinite data")
+        }
+        return Hypergradient(gradient: g, outerLoss: outer.value, diagnostics: diag)
+    }
+}
+
+/// Cosine similarity and relative error ‖g − g_exact‖ / ‖g_exact‖ of a hypergradient against the exact one.
+public func compare(_ g: Tensor, toExact exact: Tensor) -> (cosine: Double, relativeError: Double) {
+    require(g.shape == exact.shape, "compare: hypergradient of shape \(g.shape) vs exact of shape \(exact.shape)")
+    let denom = g.norm * exact.norm
+    return (denom > 0 ? g.dot(exact) / denom : .nan, (g - exact).norm / max(exact.norm, .leastNormalMagnitude))
+}

@@ -1,0 +1,63 @@
+import Tape
+import Layers
+
+/// Truncated unrolling: differentiate through K inner steps of `optimizer` started at the current w
+/// (fresh optimizer state). Returns the hypergradient at the unrolled w_K. From a stationary point with
+/// SGD at rate α this equals the K-term Neumann hypergradient (Lorraine et al. 2020).
+public struct TruncatedUnrolling<O: Optimizer>: HypergradientMethod {
+    public var steps: Int
+    public var optimizer: O
+    public init(steps: Int, optimizer: O) {
+        require(steps >= 1, "TruncatedUnrolling: steps K must be ≥ 1, got \(steps)")
+        self.steps = steps
+        self.optimizer = optimizer
+    }
+    public var name: String { "unrolled(K=\(steps))" }
+
+    public func hypergradient<P: BilevelProblem>(of problem: P, lambda: Tensor, weights: Tensor,
+                                                 context: HypergradientContext) throws -> Hypergradient {
+        try unrolledHypergradient(problem, lambda: lambda, from: optimizer.initialState(weights: weights),
+                                  unrolled: UnrolledOptimization(optimizer: optimizer, steps: steps),
+                                  stepOffset: context.innerStep, name: name)
+    }
+}
+
+/// Full unrolling (cold start): differentiate through the whole inner run of K steps from w₀
+/// (`context.initialWeights`), ignoring the w passed in. Memory grows with K: with `checkpointInterval`
+/// c the run keeps K/c + c states (c ≈ √K is best); see `UnrolledOptimization`.
+public struct FullUnrolling<O: Optimizer>: HypergradientMethod {
+    public var steps: Int
+    public var optimizer: O
+    public var checkpointInterval: Int?
+    public init(steps: Int, optimizer: O, checkpointInterval: Int? = nil) {
+        require(steps >= 1, "FullUnrolling: steps K must be ≥ 1, got \(steps)")
+        self.steps = steps
+        self.optimizer = optimizer
+        self.checkpointInterval = checkpointInterval
+    }
+    public var name: String { "full-unroll(K=\(steps))" }
+
+    public func hypergradient<P: BilevelProblem>(of problem: P, lambda: Tensor, weights: Tensor,
+                                                 context: HypergradientContext) throws -> Hypergradient {
+        try unrolledHypergradient(problem, lambda: lambda, from: optimizer.initialState(weights: context.initialWeights),
+                                  unrolled: UnrolledOptimization(optimizer: optimizer, steps: steps, checkpointInterval: checkpointInterval),
+                                  stepOffset: 0, name: name)
+    }
+}
+
+private func unrolledHypergradient<P: BilevelProblem, O: Optimizer>(
+    _ problem: P, lambda: Tensor, from state: OptimizerState, unrolled: UnrolledOptimization<O>,
+    stepOffset: Int, name: String) throws -> Hypergradient {
+    do {
+        let (value, g) = try unrolled.hypergradient(
+            outer: { l, w in problem.outerObjective(lambda: l, weights: w) },
+            inner: { l, w, t in problem.innerObjective(lambda: l, weights: w, step: stepOffset + t) },
+            lambda: lambda, from: state)
+        var diag = HypergradientDiagnostics(method: name)
+        diag.iterations = unrolled.steps
+        diag.products = unrolled.steps
+        return Hypergradient(gradient: g.lambda, outerLoss: value, diagnostics: diag)
+    } catch let e as TrainingError {
+        throw BilevelError("\(name): \(e.description)")
+    }
+}

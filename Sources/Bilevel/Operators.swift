@@ -1,0 +1,87 @@
+import Tape
+import Layers
+
+/// The derivatives every hypergradient method needs at one point (λ, w), with reusable tapes.
+///
+/// H = ∂²J_in/∂w², M = ∂²J_in/∂w∂λ. One forward-over-reverse sweep of J_in along (0, v) gives
+/// (Mᵀv, Hv): the JVP of the joint gradient (∂J_in/∂λ, ∂J_in/∂w) in direction (0, v).
+public final class LocalDerivatives<P: BilevelProblem> {
+    public let problem: P
+    public let lambda: Tensor
+    public let weights: Tensor
+    /// The inner step index used for J_in (stochastic objectives).
+    public let step: Int
+    let tape: Tape
+    /// Hessian-vector products performed so far.
+    public private(set) var productCount = 0
+
+    public init(problem: P, lambda: Tensor, weights: Tensor, step: Int = 0, tape: Tape = Tape()) {
+        self.problem = problem
+        self.lambda = lambda
+        self.weights = weights
+        self.step = step
+        self.tape = tape
+    }
+
+    /// (Hv, Mᵀv) at (λ, w).
+    public func products(_ v: Tensor) -> (hv: Tensor, mtv: Tensor) {
+        productCount += 1
+        let p = problem, s = step
+        let r = tape.hessianVectorProduct(of: { x in p.innerObjective(lambda: x[0], weights: x[1], step: s) },
+                                          at: [lambda, weights], along: [nil, v])
+        return (r.products[1], r.products[0])
+    }
+
+    /// H v.
+    public func hessianProduct(_ v: Tensor) -> Tensor { products(v).hv }
+
+    /// J_out(λ, w), ∂J_out/∂λ and ∂J_out/∂w.
+    public func outerGradients() -> (value: Double, lambda: Tensor, weights: Tensor) {
+        let p = problem
+        let r = tape.valueAndGradient(of: { x in p.outerObjective(lambda: x[0], weights: x[1]) }, at: [lambda, weights])
+        return (r.value, r.gradients[0], r.gradients[1])
+    }
+
+    /// ∂J_in/∂w at (λ, w).
+    public func innerGradient() -> Tensor {
+        let p = problem, s = step
+        return tape.valueAndGradient(of: { x in p.innerObjective(lambda: x[0], weights: x[1], step: s) },
+                                     at: [lambda, weights], wrt: [1]).gradients[0]
+    }
+
+    /// The dense (n, n) Hessian from n products (small problems only).
+    public func denseHessian() -> Tensor {
+        let n = weights.count
+        var h = Tensor.zeros([n, n])
+        var e = Tensor.zeros([n])
+        for j in 0..<n {
+            e.scalars[j] = 1
+            let col = hessianProduct(e)
+            for i in 0..<n { h.scalars[i * n + j] = col.scalars[i] }
+            e.scalars[j] = 0
+        }
+        // Symmetrize: the two halves differ only by rounding.
+        for i in 0..<n { for j in (i + 1)..<max(i + 1, n) {
+            let s = 0.5 * (h.scalars[i * n + j] + h.scalars[j * n + i])
+            h.scalars[i * n + j] = s; h.scalars[j * n + i] = s
+        } }
+        return h
+    }
+
+    /// An estimate of the largest eigenvalue of H by power iteration from a seeded start
+    /// (|Rayleigh quotient| after `iterations` products).
+    public func largestEigenvalue(iterations: Int = 30, seed: UInt64 = 0x5eed) -> Double {
+        var g = SeededGenerator(seed: seed)
+        var v = Tensor.randomNormal(weights.shape, using: &g)
+        var estimate = 0.0
+        for _ in 0..<iterations {
+            let nv = v.norm
+            guard nv > 0, nv.isFinite else { return nv.isFinite ? 0 : .infinity }
+            v = (1 / nv) * v
+            let hv = hessianProduct(v)
+            estimate = abs(v.dot(hv))
+            v = hv
+        }
+        return estimate
+    }
+}
