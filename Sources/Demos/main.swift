@@ -1,2 +1,4 @@
-import Tape
-print("demos: coming soon")
+import Foundation
+
+// The demo executable: one subcommand per experiment (see docs/demos/).
+exit(DemoCLI.run(Array(CommandLine.arguments.dropFirst())))
