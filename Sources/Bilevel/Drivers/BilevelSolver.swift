@@ -26,6 +26,15 @@ public struct BilevelState: Sendable {
     public var outerStep: Int
     public var lambda: Tensor { outer.weights }
     public var weights: Tensor { inner.weights }
+
+    /// A state from its parts (e.g. read back from a checkpoint).
+    public init(outer: OptimizerState, inner: InnerState, initialWeights: Tensor, initialLambda: Tensor, outerStep: Int) {
+        self.outer = outer
+        self.inner = inner
+        self.initialWeights = initialWeights
+        self.initialLambda = initialLambda
+        self.outerStep = outerStep
+    }
 }
 
 /// The result of a run.
@@ -41,6 +50,14 @@ public struct BilevelRun: Sendable {
     public var lambda: Tensor { state.lambda }
     public var weights: Tensor { state.weights }
     public var outerSteps: Int { state.outerStep }
+
+    public init(state: BilevelState, trajectory: Trajectory, converged: Bool, cancelled: Bool, lastDiagnostics: HypergradientDiagnostics?) {
+        self.state = state
+        self.trajectory = trajectory
+        self.converged = converged
+        self.cancelled = cancelled
+        self.lastDiagnostics = lastDiagnostics
+    }
 }
 
 /// Alternates inner updates (the solution concept) with outer hypergradient steps:

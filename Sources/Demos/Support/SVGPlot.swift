@@ -62,7 +62,7 @@ struct Plot {
             s += "<text x=\"\(f(margin.left - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(tickLabel(t, yLog))</text>\n"
         }
         s += "<g clip-path=\"url(#plot)\">\n"
-        var legend: [(String, String, Bool)] = []   // name, colour, is line
+        var legend: [(String, String, Bool, Bool)] = []   // name, colour, is line, dashed
         for layer in layers {
             switch layer {
             case let .cells(x0, x1, y0, y1, nx, ny, colors):
@@ -77,7 +77,7 @@ struct Plot {
                 let top = zip(xs, upper).filter { valid($0.0, xLog) && valid($0.1, yLog) }.map { "\(f(tx($0.0))),\(f(ty($0.1)))" }
                 let bottom = zip(xs, lower).filter { valid($0.0, xLog) && valid($0.1, yLog) }.reversed().map { "\(f(tx($0.0))),\(f(ty($0.1)))" }
                 s += "<polygon points=\"\((top + bottom).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.85\" stroke=\"white\" stroke-width=\"0.5\"/>\n"
-                if let name { legend.append((name, color, false)) }
+                if let name { legend.append((name, color, false, false)) }
             case let .line(name, xs, ys, color, w, dashed):
                 var segments: [[String]] = [[]]
                 for (x, y) in zip(xs, ys) {
@@ -87,11 +87,11 @@ struct Plot {
                 for seg in segments where seg.count > 1 {
                     s += "<polyline points=\"\(seg.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(w)\"\(dashed ? " stroke-dasharray=\"6,4\"" : "") stroke-linejoin=\"round\"/>\n"
                 }
-                if let name { legend.append((name, color, true)) }
+                if let name { legend.append((name, color, true, dashed)) }
             case let .points(name, xs, ys, color, size, marker):
                 for (x, y) in zip(xs, ys) where valid(x, xLog) && valid(y, yLog) { s += Plot.marker(marker, tx(x), ty(y), size, color) }
                 s += "\n"
-                if let name { legend.append((name, color, false)) }
+                if let name { legend.append((name, color, false, false)) }
             case let .arrows(xs, ys, dxs, dys, color):
                 for k in xs.indices {
                     s += "<line x1=\"\(f(tx(xs[k])))\" y1=\"\(f(ty(ys[k])))\" x2=\"\(f(tx(xs[k] + dxs[k])))\" y2=\"\(f(ty(ys[k] + dys[k])))\" stroke=\"\(color)\" stroke-width=\"1.2\" marker-end=\"url(#arrow)\"/>"
@@ -110,9 +110,9 @@ struct Plot {
             let lw = 22.0 + 7.0 * Double(legend.map { $0.0.count }.max() ?? 0), lh = 18.0 * Double(legend.count) + 8
             let lx = margin.left + pw - lw - 8, ly = margin.top + 8
             s += "<rect x=\"\(f(lx))\" y=\"\(f(ly))\" width=\"\(f(lw))\" height=\"\(f(lh))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n"
-            for (k, (name, color, isLine)) in legend.enumerated() {
+            for (k, (name, color, isLine, dashed)) in legend.enumerated() {
                 let y = ly + 16 + 18 * Double(k)
-                s += isLine ? "<line x1=\"\(f(lx + 6))\" y1=\"\(f(y - 4))\" x2=\"\(f(lx + 20))\" y2=\"\(f(y - 4))\" stroke=\"\(color)\" stroke-width=\"2.5\"/>"
+                s += isLine ? "<line x1=\"\(f(lx + 4))\" y1=\"\(f(y - 4))\" x2=\"\(f(lx + 21))\" y2=\"\(f(y - 4))\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dashed ? " stroke-dasharray=\"4,3\"" : "")/>"
                             : "<rect x=\"\(f(lx + 8))\" y=\"\(f(y - 9))\" width=\"10\" height=\"10\" fill=\"\(color)\"/>"
                 s += "<text x=\"\(f(lx + 24))\" y=\"\(f(y))\">\(escape(name))</text>\n"
             }
@@ -151,7 +151,7 @@ struct Plot {
 
     static func autoRange(_ v: [Double], _ log: Bool) -> ClosedRange<Double> {
         guard let lo = v.min(), let hi = v.max() else { return log ? 1...10 : 0...1 }
-        if log { return lo == hi ? lo / 10...hi * 10 : lo...hi }
+        if log { return lo == hi ? lo / 10...hi * 10 : lo / 1.15...hi * 1.15 }
         if lo == hi { return lo - 1...hi + 1 }
         let pad = 0.04 * (hi - lo)
         return lo - pad...hi + pad
@@ -164,7 +164,8 @@ struct Plot {
         if log {
             let a = Int(Foundation.floor(Foundation.log10(r.lowerBound))), b = Int(Foundation.ceil(Foundation.log10(r.upperBound)))
             let step = max(1, (b - a) / 8)
-            return stride(from: a, through: b, by: step).map { Foundation.pow(10, Double($0)) }.filter { r.contains($0) }
+            let mantissas: [Double] = b - a <= 2 ? [1, 2, 5] : [1]
+            return stride(from: a, through: b, by: step).flatMap { e in mantissas.map { $0 * Foundation.pow(10, Double(e)) } }.filter { r.contains($0) }
         }
         let span = r.upperBound - r.lowerBound
         let raw = span / 6, mag = Foundation.pow(10, Foundation.floor(Foundation.log10(raw)))
@@ -176,7 +177,11 @@ struct Plot {
     }
 
     private func tickLabel(_ t: Double, _ log: Bool) -> String {
-        if log { return "1e\(Int(Foundation.log10(t).rounded()))" }
+        if log {
+            let e = Int(Foundation.floor(Foundation.log10(t) + 1e-9)), m = (t / Foundation.pow(10, Double(e))).rounded()
+            if e >= -2 && e <= 3 { return String(format: "%g", t) }
+            return m == 1 ? "1e\(e)" : "\(Int(m))e\(e)"
+        }
         return t == t.rounded() && abs(t) < 1e6 ? String(Int(t)) : String(format: "%g", t)
     }
 }
