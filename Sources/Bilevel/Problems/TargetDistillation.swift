@@ -6,7 +6,8 @@ import Layers
 /// J_in(λ, w) = (1/n) Σᵢ (f(xᵢ; w) − λᵢ)²; the outer problem is the fit to the original points,
 /// J_out(λ, w) = (1/m) Σⱼ (f(x°ⱼ; w) − y°ⱼ)².
 ///
-/// For a model that is linear in w with features Φ (`FourierRegressor`) the inner solve has the closed
+/// For a model that is linear in w with features Φ (`FourierRegressor`, or a one-output `LinearModel`
+/// with Φ = [x, 1]) the inner solve has the closed
 /// form w* = w₀ + Φ⁺(λ − Φw₀), the point gradient descent from w₀ converges to; `solveInner` uses it.
 public struct TargetDistillation<M: Model>: BilevelProblem {
     public let model: M
@@ -35,6 +36,12 @@ public struct TargetDistillation<M: Model>: BilevelProblem {
         self.weightsSeed = weightsSeed
         if let fr = model as? FourierRegressor {
             let phi = fr.features(learnedInputs)
+            features = (phi, LinearAlgebra.pseudoinverse(phi).inverse)
+        } else if let lm = model as? LinearModel, lm.outputs == 1 {
+            // w = [W (d), b]: features [x, 1].
+            let n = learnedInputs.shape.rows, d = learnedInputs.shape.cols
+            var phi = Tensor.zeros([n, d + 1])
+            for i in 0..<n { for j in 0..<d { phi[i, j] = learnedInputs[i, j] }; phi[i, d] = 1 }
             features = (phi, LinearAlgebra.pseudoinverse(phi).inverse)
         } else {
             features = nil

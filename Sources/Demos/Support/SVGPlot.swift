@@ -25,7 +25,8 @@ struct Plot {
     var width = 680.0
     var height = 440.0
     var layers: [Layer] = []
-    var legendInside = true
+    enum Corner { case topRight, bottomRight, topLeft, bottomLeft }
+    var legendCorner = Corner.topRight
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
     static func color(_ i: Int) -> String { palette[((i % palette.count) + palette.count) % palette.count] }
@@ -108,7 +109,9 @@ struct Plot {
         s += "<text transform=\"translate(18,\(f(margin.top + ph / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">\(escape(yLabel))</text>\n"
         if !legend.isEmpty {
             let lw = 22.0 + 7.0 * Double(legend.map { $0.0.count }.max() ?? 0), lh = 18.0 * Double(legend.count) + 8
-            let lx = margin.left + pw - lw - 8, ly = margin.top + 8
+            let right = legendCorner == .topRight || legendCorner == .bottomRight
+            let top = legendCorner == .topRight || legendCorner == .topLeft
+            let lx = right ? margin.left + pw - lw - 8 : margin.left + 8, ly = top ? margin.top + 8 : margin.top + ph - lh - 8
             s += "<rect x=\"\(f(lx))\" y=\"\(f(ly))\" width=\"\(f(lw))\" height=\"\(f(lh))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n"
             for (k, (name, color, isLine, dashed)) in legend.enumerated() {
                 let y = ly + 16 + 18 * Double(k)
