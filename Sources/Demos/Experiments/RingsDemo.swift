@@ -1,0 +1,145 @@
+import Foundation
+import Tape
+import Layers
+import Bilevel
+
+/// Paper Fig. 7, 12, 13: distill concentric rings into one learned point per class. Partial warm start
+/// (one inner SGD step, one outer Adam step with a K-step unrolled hypergradient) reaches a high accuracy
+/// on the real data because the network remembers the whole trajectory of the synthetic points; cold start
+/// (train from w₀ every outer step) and re-training from scratch on the final points do not.
+enum RingsDemo: Subcommand {
+    static let name = "rings"
+    static let summary = "Fig. 7, 12, 13: dataset distillation of rings — warm vs cold start vs warm + re-training"
+    static let flags: [Flag] = [
+        .option("classes", "2 or 3 rings", default: "2"),
+        .toggle("soft-labels", "learn label logits too; with 3 classes, use two learned points"),
+        .option("points-per-class", "real points per ring", default: "100 (quick: 60)"),
+        .option("width", "hidden units per layer", default: "200 (quick: 64)"),
+        .option("depth", "hidden layers", default: "4 (quick: 2)"),
+        .option("inner-lr", "inner SGD step (warm start: one step per outer step)", default: "0.003"),
+        .option("outer-lr", "outer Adam step", default: "0.1"),
+        .option("unroll", "K, the unrolled steps of each hypergradient", default: "5"),
+        .option("outer-steps", "outer steps of the warm-start run", default: "3000 (quick: 2000)"),
+        .option("cold-outer-steps", "outer steps of the cold-start run", default: "300 (quick: 60)"),
+        .option("cold-inner-steps", "inner SGD steps from w₀ per cold outer step, and for re-training", default: "300 (quick: 100)"),
+        .option("cold-inner-lr", "inner SGD step of cold start and re-training", default: "0.1"),
+    ] + CheckpointOptions.flags
+
+    static func run(_ args: Arguments, _ ctx: DemoContext) throws {
+        let q = ctx.quick
+        let classes = try args.int("classes", default: 2, in: 2...3)
+        let soft = args.has("soft-labels")
+        let perClass = try args.int("points-per-class", default: q ? 60 : 100, in: 2...100_000)
+        let width = try args.int("width", default: q ? 64 : 200, in: 1...4096)
+        let depth = try args.int("depth", default: q ? 2 : 4, in: 1...16)
+        let innerLR = try args.double("inner-lr", default: 0.003, in: 1e-9...10)
+        let outerLR = try args.double("outer-lr", default: 0.1, in: 1e-9...10)
+        let k = try args.int("unroll", default: 5, in: 1...100_000)
+        let steps = try args.int("outer-steps", default: q ? 2000 : 3000, in: 1...10_000_000)
+        let coldSteps = try args.int("cold-outer-steps", default: q ? 60 : 300, in: 1...10_000_000)
+        let coldInner = try args.int("cold-inner-steps", default: q ? 100 : 300, in: 1...10_000_000)
+        let coldLR = try args.double("cold-inner-lr", default: 0.1, in: 1e-9...10)
+        let checkpoint = try CheckpointOptions(args)
+
+        let real = SyntheticData.rings(classes: classes, pointsPerClass: perClass, noise: 0.1, seed: ctx.seed)
+        let learned = soft && classes == 3 ? 2 : classes
+        var g = SeededGenerator(seed: ctx.seed &+ 1)
+        let initial = Tensor.randomNormal([learned, 2], standardDeviation: 0.3, using: &g)
+        let labels = (0..<learned).map { $0 % classes }
+        let model = MLP(widths: [2] + Array(repeating: width, count: depth) + [classes], activation: .relu)
+        let problem = DatasetDistillation(model: model, real: real, initialSynthetic: initial, syntheticLabels: labels,
+                                          softLabels: soft, weightsSeed: ctx.seed &+ 2)
+        let method = TruncatedUnrolling(steps: k, optimizer: SGD(learningRate: innerLR))
+        let warmSolver = BilevelSolver(problem: problem, method: method, concept: WarmStart(optimizer: SGD(learningRate: innerLR), stepsPerOuterStep: 1),
+                                       outerOptimizer: Adam(learningRate: outerLR), maxOuterSteps: steps, lambdaStride: max(1, steps / 400), seed: ctx.seed)
+        let coldSolver = BilevelSolver(problem: problem, method: TruncatedUnrolling(steps: k, optimizer: SGD(learningRate: coldLR)),
+                                       concept: ColdStart(optimizer: SGD(learningRate: coldLR), steps: coldInner),
+                                       outerOptimizer: Adam(learningRate: outerLR), maxOuterSteps: coldSteps,
+                                       lambdaStride: max(1, coldSteps / 100), seed: ctx.seed)
+        let warm: BilevelRun, cold: BilevelRun
+        do {
+            warm = try runCheckpointed(warmSolver, name: "warm", ctx: ctx, options: checkpoint)
+            cold = try runCheckpointed(coldSolver, name: "cold", ctx: ctx, options: checkpoint)
+        } catch let stop as Interrupted {
+            ctx.say(stop.description)
+            return
+        }
+        let retrained = try retrain(problem, lambda: warm.lambda, initialWeights: warm.state.initialWeights,
+                                    concept: ColdStart(optimizer: SGD(learningRate: coldLR), steps: coldInner))
+        let rows: [(String, Tensor, Tensor)] = [("warm", warm.lambda, warm.weights), ("cold", cold.lambda, cold.weights),
+                                                ("warm_retrained", warm.lambda, retrained.weights)]
+        let results = rows.map { name, l, w in (name, problem.outerLoss(lambda: l, weights: w), problem.accuracy(weights: w, on: real)) }
+        ctx.say(table(["solution", "outer loss (real data)", "accuracy (real data)"], results.map { [$0.0, fmt($0.1), fmt($0.2, 3)] }))
+        try RingsOutput.write(ctx: ctx, problem: problem, warm: warm, cold: cold, retrainedWeights: retrained.weights, results: results,
+                              settings: [("classes", .int(classes)), ("soft_labels", .bool(soft)), ("learned_points", .int(learned)),
+                                         ("points_per_class", .int(perClass)), ("width", .int(width)), ("depth", .int(depth)),
+                                         ("inner_lr", .number(innerLR)), ("outer_lr", .number(outerLR)), ("unroll", .int(k)),
+                                         ("outer_steps", .int(steps)), ("cold_outer_steps", .int(coldSteps)),
+                                         ("cold_inner_steps", .int(coldInner)), ("cold_inner_lr", .number(coldLR)),
+                                         ("seed", .int(Int(ctx.seed))), ("quick", .bool(ctx.quick))])
+    }
+}
+
+/// Pictures and files of the rings demo (also used by solution-concepts).
+enum RingsOutput {
+    /// Decision regions of a classifier on [lo, hi]², the real data, and optionally a trajectory of the learned points.
+    static func boundaryPlot<M: Model>(_ title: String, problem: DatasetDistillation<M>, weights: Tensor, lambdas: [Tensor],
+                                       range: ClosedRange<Double>, resolution n: Int = 70) -> Plot {
+        var grid: [Double] = []
+        for j in 0..<n { for i in 0..<n {
+            grid += [range.lowerBound + (Double(i) + 0.5) * (range.upperBound - range.lowerBound) / Double(n),
+                     range.lowerBound + (Double(j) + 0.5) * (range.upperBound - range.lowerBound) / Double(n)]
+        } }
+        let logits = problem.model.predict(Tensor(shape: [n * n, 2], scalars: grid), parameters: weights)
+        let colors = (0..<(n * n)).map { lightColor(Loss.predictedClass(logits, row: $0), strength: 0.35) }
+        var plot = Plot(title: title, xLabel: "x₁", yLabel: "x₂", xRange: range, yRange: range, width: 520, height: 500)
+        plot.layers.append(.cells(x0: range.lowerBound, x1: range.upperBound, y0: range.lowerBound, y1: range.upperBound, nx: n, ny: n, colors: colors))
+        let real = problem.real
+        for c in 0..<real.classCount {
+            let idx = real.labels.indices.filter { real.labels[$0] == c }
+            plot.points(nil, idx.map { real.inputs[$0, 0] }, idx.map { real.inputs[$0, 1] }, color: Plot.color(c), size: 2.2)
+        }
+        guard let last = lambdas.last else { return plot }
+        let k = problem.syntheticInputs(last).shape.rows
+        let dist = problem.syntheticLabelDistribution(last)
+        for p in 0..<k {
+            let xs = lambdas.map { problem.syntheticInputs($0)[p, 0] }, ys = lambdas.map { problem.syntheticInputs($0)[p, 1] }
+            let cls = (0..<dist.shape.cols).max { dist[p, $0] < dist[p, $1] } ?? 0
+            plot.line(nil, xs, ys, color: "#222222", width: 1.2)
+            plot.points(nil, [xs.last!], [ys.last!], color: Plot.color(cls), size: 6, marker: .star)
+        }
+        return plot
+    }
+
+    static func write<M: Model>(ctx: DemoContext, problem: DatasetDistillation<M>, warm: BilevelRun, cold: BilevelRun, retrainedWeights: Tensor,
+                                results: [(String, Double, Double)], settings: [(String, JSON)]) throws {
+        let r = 3.6
+        let warmTraj = warm.trajectory.lambdas.map(\.lambda), coldTraj = cold.trajectory.lambdas.map(\.lambda)
+        try ctx.out.write(boundaryPlot("Warm start (accuracy \(fmt(results[0].2, 3)))", problem: problem, weights: warm.weights, lambdas: warmTraj, range: -r...r).svg(), to: "warm.svg")
+        try ctx.out.write(boundaryPlot("Cold start (accuracy \(fmt(results[1].2, 3)))", problem: problem, weights: cold.weights, lambdas: coldTraj, range: -r...r).svg(), to: "cold.svg")
+        try ctx.out.write(boundaryPlot("Warm start + re-training (accuracy \(fmt(results[2].2, 3)))", problem: problem, weights: retrainedWeights,
+                                       lambdas: [warm.lambda], range: -r...r).svg(), to: "warm_retrained.svg")
+        var curve = Plot(title: "Outer loss on the real data during the run", xLabel: "outer step", yLabel: "cross-entropy (real data)")
+        curve.line("warm (partial, T = 1)", warm.trajectory.step.map(Double.init), warm.trajectory.outerLoss, color: Plot.color(0))
+        curve.line("cold", cold.trajectory.step.map(Double.init), cold.trajectory.outerLoss, color: Plot.color(1))
+        try ctx.out.write(curve.svg(), to: "outer_loss.svg")
+        try ctx.out.writeColumns("warm_trajectory.csv", [("step", warm.trajectory.step.map(Double.init)), ("outer_loss", warm.trajectory.outerLoss),
+                                                         ("accuracy", warm.trajectory.metrics.map { $0["accuracy"] ?? .nan }),
+                                                         ("lambda_norm", warm.trajectory.lambdaNorm), ("w_distance", warm.trajectory.weightsDistance)])
+        try ctx.out.writeColumns("cold_trajectory.csv", [("step", cold.trajectory.step.map(Double.init)), ("outer_loss", cold.trajectory.outerLoss),
+                                                         ("accuracy", cold.trajectory.metrics.map { $0["accuracy"] ?? .nan })])
+        try ctx.out.writeCSV("learned_points_warm.csv", header: ["step"] + (0..<warm.lambda.count).map { "lambda\($0)" },
+                             rows: warm.trajectory.lambdas.map { [Double($0.step)] + $0.lambda.scalars })
+        var entries: [(String, JSON)] = [("settings", .object(settings))]
+        for (name, loss, acc) in results {
+            entries.append((name, .object([("outer_loss", .number(loss)), ("accuracy", .number(acc))])))
+        }
+        entries.append(("learned_points", .object([("warm", .numbers(problem.syntheticInputs(warm.lambda).scalars)),
+                                                   ("cold", .numbers(problem.syntheticInputs(cold.lambda).scalars))])))
+        if problem.softLabels {
+            entries.append(("soft_labels_warm", .numbers(problem.syntheticLabelDistribution(warm.lambda).scalars)))
+        }
+        try ctx.out.writeJSON(.object(entries))
+        ctx.say("wrote \(ctx.out.url.path)/{result.json, warm.svg, cold.svg, warm_retrained.svg, outer_loss.svg, *.csv}")
+    }
+}
