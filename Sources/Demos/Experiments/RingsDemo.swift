@@ -22,7 +22,7 @@ enum RingsDemo: Subcommand {
         .option("outer-steps", "outer steps of the warm-start run", default: "3000 (quick: 2000)"),
         .option("cold-outer-steps", "outer steps of the cold-start run", default: "300 (quick: 60)"),
         .option("cold-inner-steps", "inner SGD steps from w₀ per cold outer step, and for re-training", default: "300 (quick: 100)"),
-        .option("cold-inner-lr", "inner SGD step of cold start and re-training", default: "0.1"),
+        .option("cold-inner-lr", "inner SGD step of cold start and re-training", default: "0.02 (quick: 0.1)"),
     ] + CheckpointOptions.flags
 
     static func run(_ args: Arguments, _ ctx: DemoContext) throws {
@@ -38,7 +38,7 @@ enum RingsDemo: Subcommand {
         let steps = try args.int("outer-steps", default: q ? 2000 : 3000, in: 1...10_000_000)
         let coldSteps = try args.int("cold-outer-steps", default: q ? 60 : 300, in: 1...10_000_000)
         let coldInner = try args.int("cold-inner-steps", default: q ? 100 : 300, in: 1...10_000_000)
-        let coldLR = try args.double("cold-inner-lr", default: 0.1, in: 1e-9...10)
+        let coldLR = try args.double("cold-inner-lr", default: q ? 0.1 : 0.02, in: 1e-9...10)
         let checkpoint = try CheckpointOptions(args)
 
         let real = SyntheticData.rings(classes: classes, pointsPerClass: perClass, noise: 0.1, seed: ctx.seed)

@@ -15,7 +15,7 @@ protocol Subcommand {
 /// The `Demos` command line: `Demos <subcommand> [flags]`.
 enum DemoCLI {
     static let subcommands: [any Subcommand.Type] = [
-        AntiDistillation.self, TwoPoints.self, RingsDemo.self, KaczmarzDemo.self, DigitsDemo.self, SpectralFilterDemo.self, SolutionConcepts.self,
+        AntiDistillation.self, TwoPoints.self, RingsDemo.self, KaczmarzDemo.self, DigitsDemo.self, SpectralFilterDemo.self, ShortHorizon.self, SolutionConcepts.self,
     ]
 
     /// Runs the command line (without the program name); returns the exit status.
