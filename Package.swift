@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "Bilevel", dependencies: ["Layers", "Tape"]),
         .executableTarget(name: "Demos", dependencies: ["Bilevel", "Layers", "Tape"], path: "Sources/Demos"),
         .executableTarget(name: "Benchmarks", dependencies: ["Layers", "Tape"], path: "Benchmarks"),
-        .testTarget(name: "TapeTests", dependencies: ["Tape"], path: "Tests/TapeTests"),
+        .testTarget(name: "TapeTests", dependencies: ["Tape", "TapeKernels"], path: "Tests/TapeTests"),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tape"], path: "Tests/LayersTests"),
         .testTarget(name: "BilevelTests", dependencies: ["Bilevel", "Layers", "Tape"], path: "Tests/BilevelTests"),
         .testTarget(name: "DemosTests", dependencies: ["Demos", "Bilevel", "Layers", "Tape"], path: "Tests/DemosTests"),

@@ -1,3 +1,4 @@
+import TapeKernels
 /// A bump allocator for tape buffers, in chunks that never move.
 ///
 /// Why: a tape records thousands of sweeps in an inner loop; each sweep asks for the same
@@ -68,8 +69,30 @@ final class Arena {
     func releaseMemory() {
         for c in chunks { UnsafeMutableRawPointer(c.base).deallocate() }
         chunks.removeAll()
+        for w in gemmWorkspaces { UnsafeMutableRawPointer(w).deallocate() }
+        gemmWorkspaces.removeAll()
         reset()
     }
 
-    deinit { for c in chunks { UnsafeMutableRawPointer(c.base).deallocate() } }
+    /// Packing buffers of the matrix-multiply kernel, one per thread, kept for the arena's lifetime
+    /// (4.4 MB each, so they are made only when a product is large enough to use them).
+    private var gemmWorkspaces: [UnsafeMutablePointer<Double>] = []
+
+    /// The packing buffer of thread `i` (0 or 1).
+    func gemmWorkspace(_ i: Int) -> UnsafeMutablePointer<Double> {
+        while gemmWorkspaces.count <= i {
+            let n = tk_dgemm_workspace_doubles()
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: n * 8, alignment: 64)
+            gemmWorkspaces.append(raw.bindMemory(to: Double.self, capacity: n))
+        }
+        return gemmWorkspaces[i]
+    }
+
+    /// Bytes held by the packing buffers.
+    var gemmWorkspaceBytes: Int { gemmWorkspaces.count * tk_dgemm_workspace_doubles() * 8 }
+
+    deinit {
+        for c in chunks { UnsafeMutableRawPointer(c.base).deallocate() }
+        for w in gemmWorkspaces { UnsafeMutableRawPointer(w).deallocate() }
+    }
 }

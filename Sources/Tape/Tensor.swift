@@ -165,8 +165,12 @@ extension Tensor {
         scalars.withUnsafeBufferPointer { a in
             other.scalars.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { c in
-                    Kernels.matmul(a.baseAddress!, shape, transposeSelf, b.baseAddress!, other.shape, transposeOther,
-                                   into: c.baseAddress!, accumulate: false)
+                    guard let ap = a.baseAddress, let bp = b.baseAddress, let cp = c.baseAddress else { return }
+                    let m = outShape.rows, n = outShape.cols, k = transposeSelf ? shape.rows : shape.cols
+                    // Eager products borrow packing buffers for the call only.
+                    let arena = Arena()
+                    GemmContext.multiply(transposeSelf, transposeOther, m, n, k, ap, shape.cols, bp, other.shape.cols, cp, n,
+                                         beta: 0, workspace: arena.gemmWorkspace)
                 }
             }
         }

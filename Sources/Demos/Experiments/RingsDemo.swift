@@ -14,15 +14,15 @@ enum RingsDemo: Subcommand {
         .option("classes", "2 or 3 rings", default: "2"),
         .toggle("soft-labels", "learn label logits too; with 3 classes, use two learned points"),
         .option("points-per-class", "real points per ring", default: "100 (quick: 60)"),
-        .option("width", "hidden units per layer", default: "200 (quick: 64)"),
-        .option("depth", "hidden layers", default: "4 (quick: 2)"),
+        .option("width", "hidden units per layer (the paper: 200)", default: "64"),
+        .option("depth", "hidden layers (the paper: 4)", default: "2"),
         .option("inner-lr", "inner SGD step (warm start: one step per outer step)", default: "0.003"),
         .option("outer-lr", "outer Adam step", default: "0.1"),
         .option("unroll", "K, the unrolled steps of each hypergradient", default: "5"),
         .option("outer-steps", "outer steps of the warm-start run", default: "3000 (quick: 2000)"),
         .option("cold-outer-steps", "outer steps of the cold-start run", default: "300 (quick: 60)"),
         .option("cold-inner-steps", "inner SGD steps from w₀ per cold outer step, and for re-training", default: "300 (quick: 100)"),
-        .option("cold-inner-lr", "inner SGD step of cold start and re-training", default: "0.02 (quick: 0.1)"),
+        .option("cold-inner-lr", "inner SGD step of cold start and re-training (use 0.02 for 4 × 200)", default: "0.1"),
     ] + CheckpointOptions.flags
 
     static func run(_ args: Arguments, _ ctx: DemoContext) throws {
@@ -30,15 +30,15 @@ enum RingsDemo: Subcommand {
         let classes = try args.int("classes", default: 2, in: 2...3)
         let soft = args.has("soft-labels")
         let perClass = try args.int("points-per-class", default: q ? 60 : 100, in: 2...100_000)
-        let width = try args.int("width", default: q ? 64 : 200, in: 1...4096)
-        let depth = try args.int("depth", default: q ? 2 : 4, in: 1...16)
+        let width = try args.int("width", default: 64, in: 1...4096)
+        let depth = try args.int("depth", default: 2, in: 1...16)
         let innerLR = try args.double("inner-lr", default: 0.003, in: 1e-9...10)
         let outerLR = try args.double("outer-lr", default: 0.1, in: 1e-9...10)
         let k = try args.int("unroll", default: 5, in: 1...100_000)
         let steps = try args.int("outer-steps", default: q ? 2000 : 3000, in: 1...10_000_000)
         let coldSteps = try args.int("cold-outer-steps", default: q ? 60 : 300, in: 1...10_000_000)
         let coldInner = try args.int("cold-inner-steps", default: q ? 100 : 300, in: 1...10_000_000)
-        let coldLR = try args.double("cold-inner-lr", default: q ? 0.1 : 0.02, in: 1e-9...10)
+        let coldLR = try args.double("cold-inner-lr", default: 0.1, in: 1e-9...10)
         let checkpoint = try CheckpointOptions(args)
 
         let real = SyntheticData.rings(classes: classes, pointsPerClass: perClass, noise: 0.1, seed: ctx.seed)
