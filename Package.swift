@@ -22,7 +22,9 @@ let package = Package(
         .target(name: "Layers", dependencies: ["Tape"]),
         .target(name: "Bilevel", dependencies: ["Layers", "Tape"]),
         .executableTarget(name: "Demos", dependencies: ["Bilevel", "Layers", "Tape"], path: "Sources/Demos"),
-        .executableTarget(name: "Benchmarks", dependencies: ["Layers", "Tape"], path: "Benchmarks"),
+        // Counts heap allocations in the benchmark process only (interposes malloc in the executable).
+        .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
+        .executableTarget(name: "Benchmarks", dependencies: ["Layers", "Tape", "AllocationCounter"], path: "Benchmarks/Runner"),
         .testTarget(name: "TapeTests", dependencies: ["Tape", "TapeKernels"], path: "Tests/TapeTests"),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tape"], path: "Tests/LayersTests"),
         .testTarget(name: "BilevelTests", dependencies: ["Bilevel", "Layers", "Tape"], path: "Tests/BilevelTests"),

@@ -1,4 +1,5 @@
 import Foundation
+import AllocationCounter
 import Tape
 
 // The benchmark executable: gradient and Hessian-vector-product throughput on fixed workloads,
@@ -14,6 +15,8 @@ usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--p
                 ../shared/peers/peak_flops.py), to report fractions of peak
   --matmul-only time only the 1024 × 1024 × 1024 matrix product
   --no-matmul   skip the 1024 × 1024 × 1024 matrix product
+  --report OURS.json --peers PEERS.json
+                print the side-by-side table of a saved run and a peer-harness run (see compare.sh)
 Build it in release mode: swift run -c release Benchmarks
 """
 
@@ -62,6 +65,16 @@ func parseOptions(_ args: [String]) -> Options {
     return o
 }
 
+// Report mode: print the side-by-side table of a saved run and a peer run, measure nothing.
+if let i = CommandLine.arguments.firstIndex(of: "--report") {
+    let args = CommandLine.arguments
+    guard i + 1 < args.count, let j = args.firstIndex(of: "--peers"), j + 1 < args.count else {
+        fail("--report OURS.json needs --peers PEERS.json")
+    }
+    do { print(try PeerReport.run(ours: args[i + 1], peers: args[j + 1])) } catch { fail("\(error)") }
+    exit(0)
+}
+
 let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
 var results: [[String: Any]] = []
 
@@ -69,8 +82,8 @@ func format(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digi
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
 
 if !options.matmulOnly {
-    print("| workload | parameters | µs / gradient | µs / HVP [p25–p75] | HVP ÷ gradient | HVP/s | HVP GFLOP/s | first call µs | tape MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| workload | parameters | µs / gradient | µs / HVP [p25–p75] | HVP ÷ gradient | HVP/s | HVP GFLOP/s | first call µs | tape MB | tape ÷ (params + activations) | allocations / HVP |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in options.workloads {
         let w = Workload.all[name]!()
         let tape = Tape()
@@ -84,14 +97,22 @@ if !options.matmulOnly {
         let hvpUs = hvp.medianSeconds * 1e6, gradUs = grad.medianSeconds * 1e6
         let gflops = w.hvpFlops / hvp.medianSeconds / 1e9
         let tapeMB = Double(hvpTape.peakBytes) / 1e6
-        print("| \(name) | \(w.parameterCount) | \(format(gradUs, 2)) | \(format(hvpUs, 2)) [\(format(hvp.p25Seconds * 1e6, 2))–\(format(hvp.p75Seconds * 1e6, 2))] | \(format(hvpUs / gradUs, 2)) | \(format(1 / hvp.medianSeconds, 0)) | \(format(gflops, 2)) | \(format(hvp.firstCallSeconds * 1e6, 0)) | \(format(tapeMB, 1)) |")
+        let memoryRatio = Double(hvpTape.peakBytes) / Double(w.parameterAndActivationDoubles * 8)
+        // Steady-state heap allocations of one HVP (the call allocates nothing once its buffers exist,
+        // except the result tensors it returns).
+        let calls = name == "large-mlp" ? 3 : 200
+        let before = allocation_count()
+        for _ in 0..<calls { _ = hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction) }
+        let allocations = Double(allocation_count() - before) / Double(calls)
+        print("| \(name) | \(w.parameterCount) | \(format(gradUs, 2)) | \(format(hvpUs, 2)) [\(format(hvp.p25Seconds * 1e6, 2))–\(format(hvp.p75Seconds * 1e6, 2))] | \(format(hvpUs / gradUs, 2)) | \(format(1 / hvp.medianSeconds, 0)) | \(format(gflops, 2)) | \(format(hvp.firstCallSeconds * 1e6, 0)) | \(format(tapeMB, 1)) | \(format(memoryRatio, 2)) | \(format(allocations, 1)) |")
         var entry: [String: Any] = [
             "name": name, "parameters": w.parameterCount,
             "grad_us": gradUs, "hvp_us": hvpUs, "hvp_per_second": 1 / hvp.medianSeconds, "hvp_gflops": gflops,
             "grad_gflops": w.gradientFlops / grad.medianSeconds / 1e9,
             "hvp_p25_us": hvp.p25Seconds * 1e6, "hvp_p75_us": hvp.p75Seconds * 1e6,
             "hvp_over_grad": hvpUs / gradUs, "first_call_hvp_us": hvp.firstCallSeconds * 1e6,
-            "hvp_tape_peak_bytes": hvpTape.peakBytes,
+            "hvp_tape_peak_bytes": hvpTape.peakBytes, "tape_over_parameters_and_activations": memoryRatio,
+            "allocations_per_hvp": allocations,
             "parameter_and_activation_bytes": w.parameterAndActivationDoubles * 8,
         ]
         if let peak = options.peak { entry["hvp_fraction_of_peak"] = gflops / peak }
