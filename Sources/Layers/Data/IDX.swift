@@ -73,11 +73,11 @@ public enum IDX {
 
     static func decodeImages(_ b: [UInt8], name: String) throws -> Tensor {
         guard !b.isEmpty else { throw DataError("\(name): empty file") }
-        guard b.count >= 16 else { throw DataError("\(name): truncated header (\(b.count) bytes, need 16 for IDX images)") }
-        let magic = bigEndian(b, 0)
-        guard magic == 0x0000_0803 else {
+        // The magic number first: a file of the wrong kind is a clearer diagnosis than a short header.
+        if b.count >= 4, case let magic = bigEndian(b, 0), magic != 0x0000_0803 {
             throw DataError("\(name): wrong magic number 0x\(String(magic, radix: 16)), expected 0x803 for IDX images")
         }
+        guard b.count >= 16 else { throw DataError("\(name): truncated header (\(b.count) bytes, need 16 for IDX images)") }
         let n = bigEndian(b, 4), rows = bigEndian(b, 8), cols = bigEndian(b, 12)
         guard n > 0 else { throw DataError("\(name): header says 0 images") }
         guard rows > 0 && cols > 0 else { throw DataError("\(name): header says images of \(rows)×\(cols) pixels") }
@@ -95,11 +95,11 @@ public enum IDX {
 
     static func decodeLabels(_ b: [UInt8], name: String) throws -> [Int] {
         guard !b.isEmpty else { throw DataError("\(name): empty file") }
-        guard b.count >= 8 else { throw DataError("\(name): truncated header (\(b.count) bytes, need 8 for IDX labels)") }
-        let magic = bigEndian(b, 0)
-        guard magic == 0x0000_0801 else {
+        // The magic number first: a file of the wrong kind is a clearer diagnosis than a short header.
+        if b.count >= 4, case let magic = bigEndian(b, 0), magic != 0x0000_0801 {
             throw DataError("\(name): wrong magic number 0x\(String(magic, radix: 16)), expected 0x801 for IDX labels")
         }
+        guard b.count >= 8 else { throw DataError("\(name): truncated header (\(b.count) bytes, need 8 for IDX labels)") }
         let n = bigEndian(b, 4)
         guard n > 0 else { throw DataError("\(name): header says 0 labels") }
         let expected = 8 + n   // n < 2³², no overflow
