@@ -62,8 +62,8 @@ struct GemmTests {
 
     @Test func twoThreadsGiveBitIdenticalResults() {
         var g = SeededGenerator(seed: 2)
-        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-            let (m, n, k) = (301, 190, 177)
+        for (ta, tb, m, n, k) in [(false, false, 301, 190, 177), (true, false, 301, 190, 177), (false, true, 301, 190, 177),
+                                  (true, true, 301, 190, 177), (false, false, 100, 203, 150), (true, true, 100, 203, 150), (false, true, 60, 300, 200)] {
             let a = random(m * k, &g), b = random(k * n, &g)
             var one = [Double](repeating: 0, count: m * n), two = one
             let arena = Arena()

@@ -28,26 +28,32 @@ struct GemmContext {
                          _ c: UnsafeMutablePointer<Double>, _ ldc: Int, beta: Double,
                          workspace: (Int) -> UnsafeMutablePointer<Double>, threads: Int = 2) {
         let block = tk_dgemm_row_block()
-        let small = m * n * k < parallelThreshold || m < 2 * block || threads < 2
+        // Split rows of C when there are enough for two row panels, else columns (in multiples of 8).
+        let byRows = m >= 2 * block
+        let small = m * n * k < parallelThreshold || threads < 2 || (!byRows && n < 64)
         // Tiny products never touch the workspace, so they do not make the arena allocate it.
         let needsWorkspace = !(m < 8 || n < 8 || k < 8 || Double(m) * Double(n) * Double(k) < 32768)
         if small {
             tk_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a, lda, b, ldb, beta, c, ldc, needsWorkspace ? workspace(0) : nil)
             return
         }
-        // Split rows of C at a multiple of the kernel's row block.
-        let half = ((m / 2 + block - 1) / block) * block
+        // Split at a multiple of the kernel's row block (rows) or of its 8-column register block (columns).
+        let half = byRows ? ((m / 2 + block - 1) / block) * block : ((n / 2 + 7) / 8) * 8
         // Pointers cross into the worker closure as addresses: each part writes a disjoint row range of C
         // and its own workspace, and concurrentPerform returns only when both are done.
         let (ai, bi, ci) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
         let (w0, w1) = (Int(bitPattern: workspace(0)), Int(bitPattern: workspace(1)))
         DispatchQueue.concurrentPerform(iterations: 2) { part in
-            let r0 = part == 0 ? 0 : half, rows = part == 0 ? half : m - half
             let a = UnsafePointer<Double>(bitPattern: ai)!, b = UnsafePointer<Double>(bitPattern: bi)!
             let c = UnsafeMutablePointer<Double>(bitPattern: ci)!, w = UnsafeMutablePointer<Double>(bitPattern: part == 0 ? w0 : w1)!
-            // Row r of op(A) starts at a + r·lda (no transpose) or at column r (transpose).
-            let aPart = ta ? a + r0 : a + r0 * lda
-            tk_dgemm(ta ? 1 : 0, tb ? 1 : 0, rows, n, k, 1, aPart, lda, b, ldb, beta, c + r0 * ldc, ldc, w)
+            let start = part == 0 ? 0 : half, count = part == 0 ? half : (byRows ? m : n) - half
+            if byRows {
+                // Row r of op(A) starts at a + r·lda (no transpose) or at column r (transpose).
+                tk_dgemm(ta ? 1 : 0, tb ? 1 : 0, count, n, k, 1, ta ? a + start : a + start * lda, lda, b, ldb, beta, c + start * ldc, ldc, w)
+            } else {
+                // Column j of op(B) starts at b + j (no transpose) or at row j (transpose).
+                tk_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, count, k, 1, a, lda, tb ? b + start * ldb : b + start, ldb, beta, c + start, ldc, w)
+            }
         }
     }
 }
