@@ -25,7 +25,7 @@ enum DigitsAugmentation {
                 return Loss.softmaxCrossEntropy(logits: logits, labels: labels) + w.squared().sum() * 5e-4
             },
             outer: { _, w in Loss.softmaxCrossEntropy(logits: model(w.constant(validation.inputs), parameters: w), labels: validation.labels) })
-        let (innerLR, steps, coldSteps, coldInner) = (0.5, ctx.quick ? 600 : 1500, ctx.quick ? 30 : 80, ctx.quick ? 150 : 300)
+        let (innerLR, steps, coldSteps, coldInner) = (0.5, 600, ctx.quick ? 30 : 80, ctx.quick ? 150 : 300)
         let method = TruncatedUnrolling(steps: 5, optimizer: SGD(learningRate: innerLR))
         let warm = try BilevelSolver(problem: problem, method: method, concept: WarmStart(optimizer: SGD(learningRate: innerLR)),
                                      outerOptimizer: Adam(learningRate: 0.01), maxOuterSteps: steps).run()

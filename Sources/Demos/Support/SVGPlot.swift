@@ -68,11 +68,18 @@ struct Plot {
             switch layer {
             case let .cells(x0, x1, y0, y1, nx, ny, colors):
                 let dx = (x1 - x0) / Double(nx), dy = (y1 - y0) / Double(ny)
-                for j in 0..<ny { for i in 0..<nx where j * nx + i < colors.count {
-                    let a = tx(x0 + Double(i) * dx), b = tx(x0 + Double(i + 1) * dx)
-                    let c = ty(y0 + Double(j + 1) * dy), d = ty(y0 + Double(j) * dy)
-                    s += "<rect x=\"\(f(a))\" y=\"\(f(c))\" width=\"\(f(b - a + 0.5))\" height=\"\(f(d - c + 0.5))\" fill=\"\(colors[j * nx + i])\"/>"
-                } }
+                // One rectangle per run of equal colours in a row keeps the file small.
+                for j in 0..<ny {
+                    var i = 0
+                    while i < nx, j * nx + i < colors.count {
+                        var e = i + 1
+                        while e < nx, j * nx + e < colors.count, colors[j * nx + e] == colors[j * nx + i] { e += 1 }
+                        let a = tx(x0 + Double(i) * dx), b = tx(x0 + Double(e) * dx)
+                        let c = ty(y0 + Double(j + 1) * dy), d = ty(y0 + Double(j) * dy)
+                        s += "<rect x=\"\(f(a))\" y=\"\(f(c))\" width=\"\(f(b - a + 0.5))\" height=\"\(f(d - c + 0.5))\" fill=\"\(colors[j * nx + i])\"/>"
+                        i = e
+                    }
+                }
                 s += "\n"
             case let .band(name, xs, lower, upper, color):
                 let top = zip(xs, upper).filter { valid($0.0, xLog) && valid($0.1, yLog) }.map { "\(f(tx($0.0))),\(f(ty($0.1)))" }
