@@ -170,7 +170,7 @@ extension Tensor {
                     // Eager products borrow packing buffers for the call only.
                     let arena = Arena()
                     GemmContext.multiply(transposeSelf, transposeOther, m, n, k, ap, shape.cols, bp, other.shape.cols, cp, n,
-                                         beta: 0, workspace: arena.gemmWorkspace)
+                                         beta: 0, arena: arena)
                 }
             }
         }
