@@ -29,6 +29,7 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
         storedRank = 2; d0 = rows; d1 = cols
     }
 
+    /// A shape from a literal list of dimensions, e.g. `[2, 3]`.
     public init(arrayLiteral elements: Int...) { self.init(elements) }
 
     /// A shape from its stored fields, without building an array (hot paths).

@@ -116,6 +116,7 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
     /// Whether every element is finite (no NaN, no ±∞).
     public var isFinite: Bool { scalars.allSatisfy { $0.isFinite } }
 
+    /// `Tensor(x)`, `Tensor([…])`, or for a matrix `Tensor([[…], …])` with one row per line.
     public var description: String {
         func fmt(_ x: Double) -> String { String(x) }
         switch rank {
