@@ -77,7 +77,6 @@ if let i = CommandLine.arguments.firstIndex(of: "--report") {
     exit(0)
 }
 
-if CommandLine.arguments.contains("--scratch") { scratchAllocations(); exit(0) }
 // Memory check of long unrolls: --unroll-memory [K] (default 10,000).
 if let i = CommandLine.arguments.firstIndex(of: "--unroll-memory") {
     let args = CommandLine.arguments

@@ -193,6 +193,6 @@ extension Shape {
         let (m, k1) = ta ? (a.cols, a.rows) : (a.rows, a.cols)
         let (k2, n) = tb ? (b.cols, b.rows) : (b.rows, b.cols)
         require(k1 == k2, "\(op): shapes \(a)\(ta ? "ᵀ" : "") and \(b)\(tb ? "ᵀ" : "") do not fit (inner dimensions \(k1) and \(k2) differ)")
-        return Shape([m, n])
+        return Shape(rows: m, cols: n)
     }
 }
