@@ -40,7 +40,7 @@ enum AntiDistillation: Subcommand {
         let modelName = args.string("model") ?? "fourier"
         guard modelName == "fourier" || modelName == "mlp" else { throw UsageError("--model must be fourier or mlp, got '\(modelName)'") }
         let methods = try MethodSpec.parseList(args.string("methods") ?? flags[4].defaultValue!, flag: "methods")
-        let kGrid = try (args.doubles("k-grid", default: ctx.quick ? [1, 10, 100] : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], in: 1...100_000) ?? []).map { Int($0) }
+        let kGrid = try args.ints("k-grid", default: ctx.quick ? [1, 10, 100] : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], in: 1...100_000)
         let etaGrid = try args.doubles("eta-grid", default: ctx.quick ? [1e-3, 0.1, 10] : [1e-4, 1e-3, 1e-2, 0.1, 1, 10], in: 1e-12...1e6) ?? []
         let outerSteps = try args.int("outer-steps", default: ctx.quick ? 400 : 3000, in: 1...10_000_000)
         let outerLR: Double? = try args.string("outer-lr").flatMap { $0 == "auto" ? nil : try Arguments.parseDouble($0, flag: "outer-lr", in: 1e-12...1e6) }

@@ -16,7 +16,7 @@ enum SpectralFilterDemo: Subcommand {
     ]
 
     static func run(_ args: Arguments, _ ctx: DemoContext) throws {
-        let ks = try (args.doubles("terms", default: ctx.quick ? [10] : [10, 100], in: 1...100_000) ?? []).map { Int($0) }
+        let ks = try args.ints("terms", default: ctx.quick ? [10] : [10, 100], in: 1...100_000)
         let alpha = try args.double("step", default: 1, in: 1e-12...1)
         let count = try args.int("eigenvalues", default: ctx.quick ? 30 : 60, in: 2...2000)
         let lo = try args.double("min-eigenvalue", default: 1e-4, in: 1e-12...0.5)
