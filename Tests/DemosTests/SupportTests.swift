@@ -183,6 +183,15 @@ struct ProgressAndCheckpointTests {
         #expect(tty.err.split(separator: "\n").count <= 4 && tty.err.contains("step 1000/1000"))
     }
 
+    @Test func demoReportsProgressOnlyWhenAskedOrOnATerminal() {
+        let args = ["short-horizon", "--quick", "--horizons", "1,10", "--meta-horizons", "10", "--iterations", "20"]
+        let quiet = CapturedConsole(), loud = CapturedConsole()
+        #expect(DemoCLI.run(args + ["--out", freshFolder().path], console: quiet.console(terminal: false)) == 0)
+        #expect(DemoCLI.run(args + ["--progress", "--out", freshFolder().path], console: loud.console(terminal: false)) == 0)
+        #expect(quiet.err.isEmpty && quiet.out.contains("greedy loss"))
+        #expect(loud.err.contains("short-horizon schedules: step 4/4") && loud.err.contains("remaining ~"), "stderr: \(loud.err)")
+    }
+
     @Test func checkpointRoundTripIsExact() throws {
         let path = freshFolder().appendingPathComponent("sub/state.ckpt").path
         let arrays: [String: [Double]] = ["lambda": [0.1, -0.0, .leastNonzeroMagnitude, 1e308, .nan, -.infinity], "count": [42], "empty": []]
