@@ -15,6 +15,8 @@ usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--p
                 ../shared/peers/peak_flops.py), to report fractions of peak
   --matmul-only time only the 1024 × 1024 × 1024 matrix product
   --no-matmul   skip the 1024 × 1024 × 1024 matrix product
+  --unroll-memory [K]
+                differentiate K (default 10000) SGD steps of the 4 × 200 MLP with checkpoints; print memory
   --report OURS.json --peers PEERS.json
                 print the side-by-side table of a saved run and a peer-harness run (see compare.sh)
 Build it in release mode: swift run -c release Benchmarks
@@ -72,6 +74,13 @@ if let i = CommandLine.arguments.firstIndex(of: "--report") {
         fail("--report OURS.json needs --peers PEERS.json")
     }
     do { print(try PeerReport.run(ours: args[i + 1], peers: args[j + 1])) } catch { fail("\(error)") }
+    exit(0)
+}
+
+// Memory check of long unrolls: --unroll-memory [K] (default 10,000).
+if let i = CommandLine.arguments.firstIndex(of: "--unroll-memory") {
+    let args = CommandLine.arguments
+    UnrollMemory.run(steps: i + 1 < args.count ? Int(args[i + 1]) ?? 10_000 : 10_000)
     exit(0)
 }
 

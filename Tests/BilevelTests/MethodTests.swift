@@ -158,3 +158,37 @@ struct MethodTests {
         #expect(abs(neumann[11] - 1 / mu[11]) < 1e-6)
     }
 }
+
+@Suite("Bilevel driver")
+struct DriverTests {
+    @Test func progressIsReportedEveryNStepsAndCanCancel() throws {
+        let q = MethodTests.Quadratic(seed: 3)
+        final class Log: @unchecked Sendable { var steps: [Int] = [] }
+        let log = Log()
+        let solver = BilevelSolver(problem: q.problem, method: ExactHypergradient(), concept: ColdStart(optimizer: SGD(learningRate: 0.1), steps: 0),
+                                   outerOptimizer: SGD(learningRate: 0.01), maxOuterSteps: 100, lambdaStride: 7, progressInterval: 5,
+                                   progress: { p in log.steps.append(p.outerStep); return p.outerStep >= 20 ? .stop : .proceed })
+        let run = try solver.run()
+        #expect(log.steps == [5, 10, 15, 20])
+        #expect(run.cancelled && run.outerSteps == 20)
+        #expect(run.trajectory.count == 20 && run.trajectory.lambdas.map(\.step) == [0, 7, 14, 20])
+        #expect(run.trajectory.lambdaDistance.first == 0 && run.trajectory.lambdaDistance.last! > 0)
+    }
+
+    @Test func truncatedMethodsCompareToExactByCosineAndRelativeError() throws {
+        let q = MethodTests.Quadratic(seed: 4)
+        let lambda = Tensor([0.2, 0.1, -0.4]), w = q.wStar(lambda), ctx = HypergradientContext(initialWeights: .zeros([5]))
+        let exact = try ExactHypergradient().hypergradient(of: q.problem, lambda: lambda, weights: w, context: ctx).gradient
+        let alpha = 0.5 / q.largestEigenvalue
+        var previous = Double.infinity
+        for k in [1, 5, 50, 500] {
+            let g = try NeumannSeries(terms: k, step: alpha).hypergradient(of: q.problem, lambda: lambda, weights: w, context: ctx).gradient
+            let c = compare(g, toExact: exact)
+            #expect(c.relativeError < previous, "the Neumann error must shrink with K")
+            previous = c.relativeError
+            if k == 500 { #expect(c.cosine > 1 - 1e-8 && c.relativeError < 1e-3, "\(c)") }
+        }
+        let same = compare(exact, toExact: exact)
+        #expect(abs(same.cosine - 1) < 1e-15 && same.relativeError == 0)
+    }
+}

@@ -24,6 +24,35 @@ struct DataTests {
         for i in 0..<40 { #expect(abs(r.targets!.scalars[i] - (sin(r.inputs.scalars[i]) + 0.3 * cos(3 * r.inputs.scalars[i]))) < 1e-15) }
     }
 
+    @Test func subsetOneHotAndMinibatchWorkOnSmallHandMadeSets() {
+        let x = Tensor(shape: [4, 2], scalars: [0, 1, 10, 11, 20, 21, 30, 31])
+        let d = Dataset(inputs: x, labels: [2, 0, 1, 2], classCount: 3)
+        let s = d.subset([3, 1])
+        #expect(s.inputs.scalars == [30, 31, 10, 11] && s.labels == [2, 0] && s.classCount == 3)
+        #expect(d.oneHotLabels().shape == [4, 3])
+        #expect(d.oneHotLabels().scalars == [0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1])
+        var g1 = SeededGenerator(seed: 5), g2 = SeededGenerator(seed: 5)
+        let b = d.minibatch(size: 3, using: &g1)
+        #expect(b == d.minibatch(size: 3, using: &g2))
+        // Without replacement: the rows are distinct rows of x (row r starts with 10·r), with their own labels.
+        let rows = (0..<3).map { Int(b.inputs[$0, 0]) / 10 }
+        #expect(Set(rows).count == 3 && rows.allSatisfy { (0..<4).contains($0) })
+        #expect(b.labels == rows.map { d.labels[$0] })
+        // A full-size batch is a permutation of everything.
+        let full = d.minibatch(size: 4, using: &g1)
+        #expect(Set(full.inputs.scalars) == Set(x.scalars))
+
+        let r = Dataset(inputs: Tensor(shape: [3, 1], scalars: [1, 2, 3]), targets: Tensor([10, 20, 30]))
+        #expect(r.targets?.shape == [3, 1] && r.labels.isEmpty && r.count == 3 && r.featureCount == 1)
+        #expect(r.subset([2, 0]).targets?.scalars == [30, 10])
+        let custom = SyntheticData.regression1D(points: 25, noise: 0, seed: 9, function: { 2 * $0 - 1 })
+        for i in 0..<25 {
+            let xi = custom.inputs.scalars[i]
+            #expect(xi >= -Double.pi && xi <= Double.pi && custom.targets!.scalars[i] == 2 * xi - 1)
+        }
+        #expect(custom != SyntheticData.regression1D(points: 25, noise: 0, seed: 10, function: { 2 * $0 - 1 }))
+    }
+
     /// Checksums printed by tools/make_digits.py when it generated the file (computed by NumPy, not by this code).
     @Test func digitsMatchTheSourceChecksumsAndSplit() throws {
         let all = try Digits.all()
@@ -33,6 +62,15 @@ struct DataTests {
         #expect(all.labels.reduce(0, +) == 8070)
         #expect(all.labels[0] == 0)
         #expect(Array(all.inputs.scalars[0..<8]).map { Int(($0 * 16).rounded()) } == [0, 0, 5, 13, 9, 1, 0, 0])
+        // Position-weighted sums Σ (k+1)·pixel_k over the flat 1797·64 bytes and Σ (i+1)·label_i, also printed by
+        // tools/make_digits.py (NumPy, int64): they catch a reordering that the plain sums above cannot see.
+        var weightedPixels = 0, weightedLabels = 0
+        for (k, v) in all.inputs.scalars.enumerated() { weightedPixels += (k + 1) * Int((v * 16).rounded()) }
+        for (i, l) in all.labels.enumerated() { weightedLabels += (i + 1) * l }
+        #expect(weightedPixels == 32_232_145_379)
+        #expect(weightedLabels == 7_272_861)
+        #expect((0..<10).map { c in all.labels.filter { $0 == c }.count } == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+        #expect(all.inputs.scalars.allSatisfy { $0 >= 0 && $0 <= 1 } && all.inputs.scalars.contains(1))
         let (train, validation, test) = try Digits.load()
         #expect(train.count == 1000 && validation.count == 297 && test.count == 500)
         // Disjoint and complete: every image lands in exactly one part (compare rows as keys).
@@ -55,6 +93,7 @@ struct DataTests {
     @Test func idxRoundTripAndErrors() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("idx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         func be(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
         let pixels: [UInt8] = (0..<(3 * 4)).map { UInt8($0 * 20) }
         let images = be(0x803) + be(3) + be(2) + be(2) + pixels

@@ -15,6 +15,7 @@ struct TrainingTests {
         try opt.minimize({ w, _ in Loss.softmaxCrossEntropy(logits: mlp(w.constant(data.inputs), parameters: w), labels: data.labels) },
                          state: &state, steps: 400)
         let accuracy = Loss.accuracy(logits: mlp.predict(data.inputs, parameters: state.weights), labels: data.labels)
+        print("rings MLP training accuracy: \(accuracy)")
         #expect(accuracy >= 0.95, "training accuracy \(accuracy)")
     }
 
@@ -27,6 +28,7 @@ struct TrainingTests {
         try opt.minimize({ w, _ in Loss.softmaxCrossEntropy(logits: model(w.constant(train.inputs), parameters: w), labels: train.labels) },
                          state: &state, steps: 300)
         let accuracy = Loss.accuracy(logits: model.predict(test.inputs, parameters: state.weights), labels: test.labels)
+        print("digits linear classifier test accuracy: \(accuracy)")
         #expect(accuracy >= 0.90, "test accuracy \(accuracy)")
     }
 }

@@ -7,6 +7,7 @@ import Tape
 ///
 /// The fixed split: a permutation seeded with 1797 gives 1,000 training, 297 validation and 500 test images.
 public enum Digits {
+    /// Sizes of the fixed split: 1,000 training, 297 validation and 500 test images (1,797 in all).
     public static let trainCount = 1000, validationCount = 297, testCount = 500
 
     /// All 1,797 images in the original order.
@@ -32,9 +33,13 @@ public enum Digits {
         guard bytes.count == n * 65 else {
             throw DataError("digits data: \(bytes.count) bytes, expected \(n * 65) for \(n) images and labels (truncated or corrupted)")
         }
-        guard bytes[0..<n * 64].allSatisfy({ $0 <= 16 }) else { throw DataError("digits data: pixel values above 16 (corrupted)") }
+        if let i = bytes[0..<n * 64].firstIndex(where: { $0 > 16 }) {
+            throw DataError("digits data: pixel value \(bytes[i]) above 16 in image \(i / 64) (corrupted)")
+        }
         let labels = bytes[(n * 64)...].map(Int.init)
-        guard labels.allSatisfy({ $0 <= 9 }) else { throw DataError("digits data: labels above 9 (corrupted)") }
+        if let i = labels.firstIndex(where: { $0 > 9 }) {
+            throw DataError("digits data: label \(labels[i]) of image \(i) is not a digit 0…9 (corrupted)")
+        }
         return Dataset(inputs: Tensor(shape: [n, 64], scalars: bytes[0..<n * 64].map { Double($0) / 16 }), labels: labels, classCount: 10)
     }
 }
