@@ -49,8 +49,8 @@ struct PlotTests {
         let svg = p.svg()
         let r = try #require(SVGReader.read(svg))
         // Cells: runs of equal colours per row, 2 + 2 = 4 rectangles; + background, clip, frame, legend box;
-        // + 3 legend swatches; + 2 square markers of class 1.
-        #expect(r.elements["rect"] == 4 + 4 + 3 + 2)
+        // + the square markers of class 1: 2 points and its legend entry (legend entries show each class's marker).
+        #expect(r.elements["rect"] == 4 + 4 + 2 + 1)
         #expect(r.texts.filter { $0.hasPrefix("class ") } == ["class 0", "class 1", "class 2"])
         #expect(r.elements["circle", default: 0] >= 2 + 4)       // class 0 markers + trajectory markers
         #expect(svg.components(separatedBy: "marker-end=").count - 1 == 3)   // one arrow per segment
