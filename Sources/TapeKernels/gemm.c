@@ -145,7 +145,20 @@ static void gemm_blocked(kernel_fn kernel, int ta, int tb, long M, long N, long 
  * the innermost loop runs over contiguous memory (and vectorizes); compiled twice, for baseline x86-64 and for
  * AVX2 + FMA, and chosen at run time like the blocked kernel. */
 #define GEMM_SMALL_BODY                                                                                  \
-    if (!ta && !tb) {                                                                                    \
+    if (N == 1) {   /* matrix-vector: op(B) is one column, contiguous whether B is K×1 or 1×K */          \
+        if (!ta) {                                                                                       \
+            for (long i = 0; i < M; i++) {                                                               \
+                const double *ai = A + i * lda; double s = 0;                                            \
+                for (long p = 0; p < K; p++) s += ai[p] * B[p * (tb ? 1 : ldb)];                         \
+                C[i * ldc] += alpha * s;                                                                 \
+            }                                                                                            \
+        } else {                                                                                         \
+            for (long p = 0; p < K; p++) {                                                               \
+                const double *ap = A + p * lda; double x = alpha * B[p * (tb ? 1 : ldb)];                \
+                for (long i = 0; i < M; i++) C[i * ldc] += ap[i] * x;                                    \
+            }                                                                                            \
+        }                                                                                                \
+    } else if (!ta && !tb) {                                                                             \
         for (long i = 0; i < M; i++) {                                                                   \
             double *ci = C + i * ldc;                                                                    \
             for (long p = 0; p < K; p++) {                                                               \
