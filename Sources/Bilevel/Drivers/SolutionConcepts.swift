@@ -43,6 +43,10 @@ func trainInner<P: BilevelProblem, O: Optimizer>(_ problem: P, _ optimizer: O, l
 /// Cold start: every outer step re-initializes w ← w₀ (and the optimizer state) and solves the inner
 /// problem again — with the problem's exact inner solve when it has one (and `useExactSolve`), otherwise
 /// `steps` optimizer steps (or until ‖∂J_in/∂w‖ ≤ `gradientTolerance`).
+///
+/// The inner step counter restarts at 0 too **(ours)**: a stochastic objective sees the same minibatches
+/// t = 0, 1, … in every cold start, so the trained w(λ) is a deterministic function of λ — exactly the
+/// function `FullUnrolling` differentiates (it replays steps 0 … K−1 from w₀).
 public struct ColdStart<O: Optimizer>: SolutionConcept {
     public var optimizer: O
     public var steps: Int
@@ -61,10 +65,10 @@ public struct ColdStart<O: Optimizer>: SolutionConcept {
 
     public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor) throws {
         if useExactSolve, let w = problem.solveInner(lambda: lambda, from: w0) {
-            state.optimizer = optimizer.initialState(weights: w)
+            state = InnerState(optimizer: optimizer.initialState(weights: w))
             return
         }
-        state.optimizer = optimizer.initialState(weights: w0)
+        state = InnerState(optimizer: optimizer.initialState(weights: w0))
         try trainInner(problem, optimizer, lambda: lambda, state: &state, steps: steps, tolerance: gradientTolerance,
                        tapes: (Tape(), Tape()))
     }

@@ -24,6 +24,9 @@ public struct HypergradientDiagnostics: Sendable, CustomStringConvertible {
     public var rank: Int? = nil
     /// Estimated λ_max(H) (Neumann's stability check).
     public var largestEigenvalue: Double? = nil
+    /// Unrolling only: the largest number of optimizer states held at once (memory, in units of
+    /// (2 + stateCount)·n doubles); K + 1 without checkpoints, about K/c + c with checkpoints every c steps.
+    public var storedStates: Int? = nil
     /// How an iterative solve stopped.
     public var status: String = "ok"
 
@@ -32,6 +35,7 @@ public struct HypergradientDiagnostics: Sendable, CustomStringConvertible {
         if let r = relativeResidual { parts.append("relative residual \(r)") }
         if let r = rank { parts.append("rank \(r)") }
         if let l = largestEigenvalue { parts.append("λ_max ≈ \(l)") }
+        if let s = storedStates { parts.append("\(s) stored states") }
         parts.append(status)
         return parts.joined(separator: ", ")
     }

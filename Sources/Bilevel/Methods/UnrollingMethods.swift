@@ -56,6 +56,7 @@ private func unrolledHypergradient<P: BilevelProblem, O: Optimizer>(
         var diag = HypergradientDiagnostics(method: name)
         diag.iterations = unrolled.steps
         diag.products = unrolled.steps
+        diag.storedStates = g.peakStoredStates
         return Hypergradient(gradient: g.lambda, outerLoss: value, diagnostics: diag)
     } catch let e as TrainingError {
         throw BilevelError("\(name): \(e.description)")
