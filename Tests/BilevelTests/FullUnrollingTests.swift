@@ -152,4 +152,23 @@ struct FullUnrollingTests {
         #expect(a.trajectory.outerLoss == b.trajectory.outerLoss && a.trajectory.hypergradientNorm == b.trajectory.hypergradientNorm)
         #expect((a.lambda - StochasticMLPProblem(seed: 25).initialLambda).norm > 1e-3, "λ must move")
     }
+
+    /// Tapes reused through a `BilevelWorkspace` (as `BilevelSolver.run` does) give bit-identical results to fresh tapes,
+    /// also when the same workspace served a different problem size in between.
+    @Test func reusedTapesGiveBitIdenticalHypergradients() throws {
+        let p = StochasticMLPProblem(seed: 26), other = MethodTests.Quadratic(seed: 5)
+        let ws = BilevelWorkspace()
+        let methods: [any HypergradientMethod] = [NeumannSeries(terms: 4, step: 0.01), DampedInverse(damping: 20),
+                                                  TruncatedConjugateGradient(iterations: 3, damping: 20),
+                                                  TruncatedUnrolling(steps: 3, optimizer: Adam(learningRate: 0.01)),
+                                                  FullUnrolling(steps: 4, optimizer: SGD(learningRate: 0.1, momentum: 0.5), checkpointInterval: 2)]
+        for m in methods {
+            let fresh = try m.hypergradient(of: p, lambda: p.initialLambda, weights: p.w0, context: HypergradientContext(initialWeights: p.w0, innerStep: 3))
+            _ = try m.hypergradient(of: other.problem, lambda: .zeros([3]), weights: .zeros([5]),
+                                    context: HypergradientContext(initialWeights: .zeros([5]), workspace: ws))
+            let reused = try m.hypergradient(of: p, lambda: p.initialLambda, weights: p.w0,
+                                             context: HypergradientContext(initialWeights: p.w0, innerStep: 3, workspace: ws))
+            #expect(fresh.gradient == reused.gradient && fresh.outerLoss == reused.outerLoss, "\(m.name)")
+        }
+    }
 }

@@ -21,6 +21,16 @@ public protocol SolutionConcept: Sendable {
     func initialInnerState(weights w0: Tensor) -> InnerState
     /// Updates the inner weights for outer value λ (w₀ is the run's initial weights).
     func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor) throws
+    /// The same, reusing the tapes of `workspace` (what `BilevelSolver` calls). Default: ignores the workspace.
+    func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor,
+                                        workspace: BilevelWorkspace) throws
+}
+
+extension SolutionConcept {
+    public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor,
+                                               workspace: BilevelWorkspace) throws {
+        try updateInner(problem, lambda: lambda, state: &state, initialWeights: w0)
+    }
 }
 
 /// Runs the inner optimizer for at most `steps` steps, stopping early when ‖∂J_in/∂w‖ ≤ tolerance.
@@ -64,13 +74,18 @@ public struct ColdStart<O: Optimizer>: SolutionConcept {
     public func initialInnerState(weights w0: Tensor) -> InnerState { InnerState(optimizer: optimizer.initialState(weights: w0)) }
 
     public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor) throws {
+        try updateInner(problem, lambda: lambda, state: &state, initialWeights: w0, workspace: BilevelWorkspace())
+    }
+
+    public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor,
+                                               workspace: BilevelWorkspace) throws {
         if useExactSolve, let w = problem.solveInner(lambda: lambda, from: w0) {
             state = InnerState(optimizer: optimizer.initialState(weights: w))
             return
         }
         state = InnerState(optimizer: optimizer.initialState(weights: w0))
         try trainInner(problem, optimizer, lambda: lambda, state: &state, steps: steps, tolerance: gradientTolerance,
-                       tapes: (Tape(), Tape()))
+                       tapes: (workspace.innerGradient, workspace.innerStep))
     }
 }
 
@@ -99,11 +114,16 @@ public struct WarmStart<O: Optimizer>: SolutionConcept {
     public func initialInnerState(weights w0: Tensor) -> InnerState { InnerState(optimizer: optimizer.initialState(weights: w0)) }
 
     public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor) throws {
+        try updateInner(problem, lambda: lambda, state: &state, initialWeights: w0, workspace: BilevelWorkspace())
+    }
+
+    public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor,
+                                               workspace: BilevelWorkspace) throws {
         if useExactSolve, let w = problem.solveInner(lambda: lambda, from: state.optimizer.weights) {
             state.optimizer.weights = w
             return
         }
         try trainInner(problem, optimizer, lambda: lambda, state: &state, steps: stepsPerOuterStep,
-                       tolerance: gradientTolerance, tapes: (Tape(), Tape()))
+                       tolerance: gradientTolerance, tapes: (workspace.innerGradient, workspace.innerStep))
     }
 }

@@ -42,13 +42,16 @@ public struct HypergradientDiagnostics: Sendable, CustomStringConvertible {
 }
 
 /// Where a hypergradient is taken: besides (λ, w), the run's initial weights w₀ (full unrolling
-/// differentiates the whole inner run from w₀) and the inner step counter (stochastic objectives).
-public struct HypergradientContext: Sendable {
+/// differentiates the whole inner run from w₀), the inner step counter (stochastic objectives), and
+/// optionally the tapes to reuse (nil: fresh tapes for this call).
+public struct HypergradientContext {
     public var initialWeights: Tensor
     public var innerStep: Int
-    public init(initialWeights: Tensor, innerStep: Int = 0) {
+    public var workspace: BilevelWorkspace?
+    public init(initialWeights: Tensor, innerStep: Int = 0, workspace: BilevelWorkspace? = nil) {
         self.initialWeights = initialWeights
         self.innerStep = innerStep
+        self.workspace = workspace
     }
 }
 
@@ -75,7 +78,8 @@ public protocol ImplicitHypergradientMethod: HypergradientMethod {
 extension ImplicitHypergradientMethod {
     public func hypergradient<P: BilevelProblem>(of problem: P, lambda: Tensor, weights: Tensor,
                                                  context: HypergradientContext) throws -> Hypergradient {
-        let d = LocalDerivatives(problem: problem, lambda: lambda, weights: weights, step: context.innerStep)
+        let d = LocalDerivatives(problem: problem, lambda: lambda, weights: weights, step: context.innerStep,
+                                 tape: context.workspace?.derivatives ?? Tape())
         let outer = d.outerGradients()
         var diag = HypergradientDiagnostics(method: name)
         let v = try approximateInverse(d, outer.weights, &diag)
