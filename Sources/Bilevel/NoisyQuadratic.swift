@@ -8,10 +8,14 @@ import Layers
 /// convention: cᵢ is the variance of the gradient noise of coordinate i). SGD θ′ = θ − α g evolves the
 /// second moments mᵢ = E θᵢ² by  m′ᵢ = (1 − αhᵢ)² mᵢ + α² cᵢ,  and the expected loss is ½ Σᵢ hᵢ mᵢ.
 public struct NoisyQuadratic: Sendable {
+    /// Curvatures hᵢ > 0.
     public var curvatures: [Double]
+    /// Gradient-noise variances cᵢ ≥ 0.
     public var noise: [Double]
+    /// Initial second moments m₀ᵢ = E θᵢ² ≥ 0.
     public var initialMoments: [Double]
 
+    /// A problem from h > 0, c ≥ 0 and m₀ ≥ 0, all of the same non-zero length.
     public init(curvatures h: [Double], noise c: [Double], initialMoments m0: [Double]) {
         require(h.count == c.count && h.count == m0.count && !h.isEmpty, "NoisyQuadratic: h, c and m₀ must have the same length")
         require(h.allSatisfy { $0 > 0 } && c.allSatisfy { $0 >= 0 } && m0.allSatisfy { $0 >= 0 }, "NoisyQuadratic: need h > 0, c ≥ 0, m₀ ≥ 0")

@@ -6,8 +6,11 @@ import Layers
 /// H = ∂²J_in/∂w², M = ∂²J_in/∂w∂λ. One forward-over-reverse sweep of J_in along (0, v) gives
 /// (Mᵀv, Hv): the JVP of the joint gradient (∂J_in/∂λ, ∂J_in/∂w) in direction (0, v).
 public final class LocalDerivatives<P: BilevelProblem> {
+    /// The problem whose J_in is differentiated.
     public let problem: P
+    /// The outer point λ, shape (m).
     public let lambda: Tensor
+    /// The inner point w, shape (n).
     public let weights: Tensor
     /// The inner step index used for J_in (stochastic objectives).
     public let step: Int
@@ -15,6 +18,7 @@ public final class LocalDerivatives<P: BilevelProblem> {
     /// Hessian-vector products performed so far.
     public private(set) var productCount = 0
 
+    /// Derivatives at (λ, w) with J_in taken at inner step `step`; `tape` is reused by every evaluation.
     public init(problem: P, lambda: Tensor, weights: Tensor, step: Int = 0, tape: Tape = Tape()) {
         self.problem = problem
         self.lambda = lambda

@@ -25,7 +25,9 @@ public protocol BilevelProblem {
 }
 
 extension BilevelProblem {
+    /// Default: no exact inner solve (nil).
     public func solveInner(lambda: Tensor, from w0: Tensor) -> Tensor? { nil }
+    /// Default: no extra metrics.
     public func metrics(lambda: Tensor, weights: Tensor) -> [String: Double] { [:] }
 
     /// J_in(λ, w) at step t, evaluated.
@@ -41,10 +43,15 @@ extension BilevelProblem {
 
 /// A bilevel problem given as closures (for quick experiments and tests).
 public struct ClosureProblem: BilevelProblem {
+    /// λ₀, shape (m).
     public var initialLambda: Tensor
+    /// w₀, shape (n), returned by `initialWeights(using:)` whatever the generator.
     public var initialWeightsValue: Tensor
+    /// J_in(λ, w, t).
     public var inner: (Variable, Variable, Int) -> Variable
+    /// J_out(λ, w).
     public var outer: (Variable, Variable) -> Variable
+    /// The exact inner solve (λ, w₀) ↦ w*, if any.
     public var exactInnerSolve: ((Tensor, Tensor) -> Tensor)?
 
     /// - Parameters: inner J_in(λ, w, t), outer J_out(λ, w), optional exact inner solve (λ, w₀) ↦ w*.
@@ -59,14 +66,20 @@ public struct ClosureProblem: BilevelProblem {
         self.exactInnerSolve = solveInner
     }
 
+    /// The stored w₀; the generator is not used.
     public func initialWeights(using generator: inout SeededGenerator) -> Tensor { initialWeightsValue }
+    /// Calls the `inner` closure.
     public func innerObjective(lambda: Variable, weights: Variable, step: Int) -> Variable { inner(lambda, weights, step) }
+    /// Calls the `outer` closure.
     public func outerObjective(lambda: Variable, weights: Variable) -> Variable { outer(lambda, weights) }
+    /// Calls `exactInnerSolve`, or nil when there is none.
     public func solveInner(lambda: Tensor, from w0: Tensor) -> Tensor? { exactInnerSolve?(lambda, w0) }
 }
 
 /// A failure of a bilevel computation: the message names the method and what to change.
 public struct BilevelError: Error, CustomStringConvertible {
+    /// The message: the method and what to change.
     public var description: String
+    /// An error with the given message.
     public init(_ description: String) { self.description = description }
 }

@@ -14,5 +14,6 @@ public final class BilevelWorkspace {
     /// For evaluating the losses recorded in the trajectory.
     public let losses = Tape()
 
+    /// An empty workspace; each tape allocates its buffers on first use and keeps them.
     public init() {}
 }

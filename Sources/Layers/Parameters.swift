@@ -6,7 +6,9 @@ import Tape
 public struct ParameterLayout: Equatable, Sendable, CustomStringConvertible {
     /// One named tensor of the collection and where it sits in the flat vector.
     public struct Entry: Equatable, Sendable {
+        /// The tensor's name, unique in the layout (e.g. "layer0.weight").
         public var name: String
+        /// The tensor's shape.
         public var shape: Shape
         /// Offset of the first element in the flat vector.
         public var offset: Int
@@ -75,6 +77,7 @@ public struct ParameterLayout: Equatable, Sendable, CustomStringConvertible {
         require(s == Shape([count]), "ParameterLayout.\(op): flat vector has shape \(s), expected (\(count))")
     }
 
+    /// The entries and the total, "name(shape), … = count scalars".
     public var description: String {
         entries.map { "\($0.name)\($0.shape)" }.joined(separator: ", ") + " = \(count) scalars"
     }
@@ -83,6 +86,7 @@ public struct ParameterLayout: Equatable, Sendable, CustomStringConvertible {
 /// A parameter collection: a layout and the flat vector holding its values (value semantics).
 /// `flat` is what optimizers and hypergradient methods use; `self["name"]` reads one tensor.
 public struct Parameters: Equatable, Sendable {
+    /// The names, shapes and offsets of the tensors in `flat`.
     public let layout: ParameterLayout
     /// All parameters in one vector of shape (layout.count).
     public var flat: Tensor {

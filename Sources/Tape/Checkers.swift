@@ -17,6 +17,7 @@ public struct DerivativeCheck: CustomStringConvertible, Sendable {
         maxRelativeError < tolerance || maxAbsoluteError < absoluteTolerance
     }
 
+    /// The check's name with its absolute and relative errors.
     public var description: String {
         "\(name): max abs error \(maxAbsoluteError), max rel error \(maxRelativeError)"
     }

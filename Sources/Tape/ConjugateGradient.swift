@@ -11,6 +11,7 @@ public enum ConjugateGradient {
         /// singular along p); x is the last iterate before the breakdown.
         case breakdown(iteration: Int, curvature: Double)
 
+        /// A one-line explanation; for a breakdown, where it happened and what to do.
         public var description: String {
             switch self {
             case .converged: "converged"
@@ -29,6 +30,7 @@ public enum ConjugateGradient {
         public var iterations: Int
         /// ‖b − (A + ηI) x‖ (tracked by the recurrence).
         public var residualNorm: Double
+        /// Why the iteration stopped.
         public var status: Status
     }
 

@@ -171,8 +171,7 @@ struct Dual: TensorAlgebra {
     func slice(_ a: Slot, axis: Int, start: Int, count: Int) -> Slot {
         let s = a.shape
         let (ax, rows, cols) = s.rank == 1 ? (1, 1, s.cols) : (axis, s.rows, s.cols)
-        var d = s.dimensions; d[axis] = count
-        let y = fresh(Shape(d), tangent: a.t != nil)
+        let y = fresh(s.replacing(axis: axis, with: count), tangent: a.t != nil)
         Kernels.copyBlock(axis: ax, start: start, count: count, rows: rows, cols: cols, full: a.p, block: y.p, toBlock: true)
         if let at = a.t, let yt = y.t {
             Kernels.copyBlock(axis: ax, start: start, count: count, rows: rows, cols: cols, full: at, block: yt, toBlock: true)
@@ -182,13 +181,12 @@ struct Dual: TensorAlgebra {
 
     func pad(_ a: Slot, axis: Int, start: Int, total: Int) -> Slot {
         let s = a.shape
-        var d = s.dimensions; d[axis] = total
-        let outShape = Shape(d)
+        let outShape = s.replacing(axis: axis, with: total)
         let (ax, rows, cols) = s.rank == 1 ? (1, 1, total) : (axis, outShape.rows, outShape.cols)
         let y = Slot(p: arena.allocateZeroed(outShape.count), t: a.t != nil ? arena.allocateZeroed(outShape.count) : nil, shape: outShape)
-        Kernels.copyBlock(axis: ax, start: start, count: s.dimensions[axis], rows: rows, cols: cols, full: y.p, block: a.p, toBlock: false)
+        Kernels.copyBlock(axis: ax, start: start, count: s.dimension(axis), rows: rows, cols: cols, full: y.p, block: a.p, toBlock: false)
         if let at = a.t, let yt = y.t {
-            Kernels.copyBlock(axis: ax, start: start, count: s.dimensions[axis], rows: rows, cols: cols, full: yt, block: at, toBlock: false)
+            Kernels.copyBlock(axis: ax, start: start, count: s.dimension(axis), rows: rows, cols: cols, full: yt, block: at, toBlock: false)
         }
         return y
     }
@@ -196,15 +194,13 @@ struct Dual: TensorAlgebra {
     /// Concatenation along `axis`. Linear: tangents are concatenated, zeros for parts without one.
     func concat(_ parts: UnsafeBufferPointer<Slot>, axis: Int) -> Slot {
         let first = parts[0].shape
-        var d = first.dimensions
-        d[axis] = parts.reduce(0) { $0 + $1.shape.dimensions[axis] }
-        let outShape = Shape(d)
+        let outShape = first.replacing(axis: axis, with: parts.reduce(0) { $0 + $1.shape.dimension(axis) })
         let hasTangent = parts.contains { $0.t != nil }
         let y = fresh(outShape, tangent: hasTangent)
         let (ax, rows, cols) = first.rank == 1 ? (1, 1, outShape.cols) : (axis, outShape.rows, outShape.cols)
         var start = 0
         for part in parts {
-            let n = part.shape.dimensions[axis]
+            let n = part.shape.dimension(axis)
             Kernels.copyBlock(axis: ax, start: start, count: n, rows: rows, cols: cols, full: y.p, block: part.p, toBlock: false)
             if let yt = y.t {
                 let src = part.t ?? arena.allocateZeroed(part.count)
@@ -236,7 +232,7 @@ struct Dual: TensorAlgebra {
     // y = log Σ exp a;  ẏ = Σ softmax(a) ⊙ ȧ
     func logSumExp(_ a: Slot, axis: Int, keep: Bool) -> Slot {
         let (rows, cols, ax) = softmaxLayout(a.shape, axis)
-        let outShape = a.shape.rank == 1 ? (keep ? Shape([1]) : .scalar) : a.shape.reduced(alongAxis: axis, keepingDimension: keep)
+        let outShape = a.shape.rank == 1 ? (keep ? Shape(rank: 1, 1, 1) : .scalar) : a.shape.reduced(alongAxis: axis, keepingDimension: keep)
         let y = fresh(outShape, tangent: a.t != nil)
         if let at = a.t, let yt = y.t {
             let s = arena.allocate(a.count)

@@ -7,6 +7,7 @@ public enum LinearAlgebraError: Error, CustomStringConvertible, Equatable {
     /// A shape that the routine cannot take.
     case shape(String)
 
+    /// The message; for Cholesky, the failing pivot and what to do instead.
     public var description: String {
         switch self {
         case let .notPositiveDefinite(pivot, value):

@@ -84,9 +84,9 @@ enum Rules {
         case .reshape:                               // ā = ȳ with the operand's shape
             return (alg.reshape(g, alg.shape(of: x0)), nil)
         case .slice(let axis, let start, _):         // ā = ȳ padded with zeros
-            return (alg.pad(g, axis: axis, start: start, total: alg.shape(of: x0).dimensions[axis]), nil)
+            return (alg.pad(g, axis: axis, start: start, total: alg.shape(of: x0).dimension(axis)), nil)
         case .pad(let axis, let start, _):           // ā = the block of ȳ
-            return (alg.slice(g, axis: axis, start: start, count: alg.shape(of: x0).dimensions[axis]), nil)
+            return (alg.slice(g, axis: axis, start: start, count: alg.shape(of: x0).dimension(axis)), nil)
         case .softmax(let axis):                     // ā = s ⊙ (ȳ − Σ ȳ ⊙ s)
             return (alg.mul(y, alg.sub(g, alg.sum(alg.mul(g, y), axis: axis, keep: true))), nil)
         case .logSumExp(let axis, _):                // ā = ȳ ⊙ softmax(a)

@@ -29,7 +29,21 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
         storedRank = 2; d0 = rows; d1 = cols
     }
 
+    /// A shape from a literal list of dimensions, e.g. `[2, 3]`.
     public init(arrayLiteral elements: Int...) { self.init(elements) }
+
+    /// A shape from its stored fields, without building an array (hot paths).
+    @inlinable init(rank: Int, _ d0: Int, _ d1: Int) {
+        storedRank = rank; self.d0 = d0; self.d1 = d1
+    }
+
+    /// Dimension `i` (0 ≤ i < rank), outermost first.
+    @inlinable func dimension(_ i: Int) -> Int { i == 0 ? d0 : d1 }
+
+    /// This shape with dimension `axis` replaced by `size`.
+    @inlinable func replacing(axis: Int, with size: Int) -> Shape {
+        storedRank == 1 ? Shape(rank: 1, size, 1) : axis == 0 ? Shape(rank: 2, size, d1) : Shape(rank: 2, d0, size)
+    }
 
     /// The scalar shape `()`.
     public static let scalar = Shape([])
@@ -47,7 +61,7 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
     @inlinable public var cols: Int { storedRank == 2 ? d1 : d0 }
 
     /// Size of `axis` (negative axes count from the end).
-    public func size(alongAxis axis: Int) -> Int { dimensions[normalizedAxis(axis, op: "size")] }
+    public func size(alongAxis axis: Int) -> Int { dimension(normalizedAxis(axis, op: "size")) }
 
     /// `(2, 3)`, `(5)`, `()`, as in NumPy but with `(5)` rather than `(5,)`.
     public var description: String { "(" + dimensions.map(String.init).joined(separator: ", ") + ")" }
@@ -61,9 +75,9 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
 
     /// This shape with `axis` removed (or kept as size 1 when `keepingDimension`).
     func reduced(alongAxis axis: Int, keepingDimension: Bool) -> Shape {
-        var d = dimensions
-        if keepingDimension { d[axis] = 1 } else { d.remove(at: axis) }
-        return Shape(d)
+        if keepingDimension { return replacing(axis: axis, with: 1) }
+        if storedRank == 1 { return .scalar }
+        return Shape(rank: 1, axis == 0 ? d1 : d0, 1)
     }
 
     /// The NumPy broadcast of two shapes, or `nil` when they are incompatible.
@@ -71,21 +85,30 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
         if a == b { return a }
         if a.storedRank == 0 { return b }
         if b.storedRank == 0 { return a }
+        // Align trailing dimensions; no arrays, since this runs for every elementwise op.
         let rank = max(a.rank, b.rank)
-        var out = [Int](repeating: 1, count: rank)
+        var out = (1, 1)
         for i in 0..<rank {
-            let da = i < a.rank ? a.dimensions[a.rank - 1 - i] : 1
-            let db = i < b.rank ? b.dimensions[b.rank - 1 - i] : 1
-            if da == db || db == 1 { out[rank - 1 - i] = da } else if da == 1 { out[rank - 1 - i] = db } else { return nil }
+            let da = i < a.rank ? a.dimension(a.rank - 1 - i) : 1
+            let db = i < b.rank ? b.dimension(b.rank - 1 - i) : 1
+            let o: Int
+            if da == db || db == 1 { o = da } else if da == 1 { o = db } else { return nil }
+            if rank - 1 - i == 0 { out.0 = o } else { out.1 = o }
         }
-        return Shape(out)
+        return Shape(rank: rank, out.0, out.1)
     }
 
     /// Whether the two shapes hold the same elements in the same order, differing at most by
     /// dimensions of size 1 (as `(n)`, `(1, n)` and `(n, 1)` do).
     func isSqueezeEquivalent(to other: Shape) -> Bool {
         if self == other { return true }
-        return dimensions.filter { $0 != 1 } == other.dimensions.filter { $0 != 1 }
+        // Compare the dimensions that are not 1, in order.
+        func squeezed(_ s: Shape) -> (Int, Int, Int) {
+            var n = 0, v = (0, 0)
+            for i in 0..<s.rank where s.dimension(i) != 1 { if n == 0 { v.0 = s.dimension(i) } else { v.1 = s.dimension(i) }; n += 1 }
+            return (n, v.0, v.1)
+        }
+        return squeezed(self) == squeezed(other)
     }
 
     /// Whether this shape broadcasts to `target` without changing `target`.

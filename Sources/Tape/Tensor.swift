@@ -116,6 +116,7 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
     /// Whether every element is finite (no NaN, no ±∞).
     public var isFinite: Bool { scalars.allSatisfy { $0.isFinite } }
 
+    /// `Tensor(x)`, `Tensor([…])`, or for a matrix `Tensor([[…], …])` with one row per line.
     public var description: String {
         func fmt(_ x: Double) -> String { String(x) }
         switch rank {
@@ -170,7 +171,7 @@ extension Tensor {
                     // Eager products borrow packing buffers for the call only.
                     let arena = Arena()
                     GemmContext.multiply(transposeSelf, transposeOther, m, n, k, ap, shape.cols, bp, other.shape.cols, cp, n,
-                                         beta: 0, workspace: arena.gemmWorkspace)
+                                         beta: 0, arena: arena)
                 }
             }
         }
@@ -192,6 +193,6 @@ extension Shape {
         let (m, k1) = ta ? (a.cols, a.rows) : (a.rows, a.cols)
         let (k2, n) = tb ? (b.cols, b.rows) : (b.rows, b.cols)
         require(k1 == k2, "\(op): shapes \(a)\(ta ? "ᵀ" : "") and \(b)\(tb ? "ᵀ" : "") do not fit (inner dimensions \(k1) and \(k2) differ)")
-        return Shape([m, n])
+        return Shape(rows: m, cols: n)
     }
 }

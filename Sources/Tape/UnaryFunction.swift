@@ -9,6 +9,7 @@ import Foundation
 public enum UnaryFunction: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case exp, log, tanh, relu, softplus, sigmoid, sin, cos, square, sqrt, power
 
+    /// The function's short name ("exp", "relu", …; `power` is "pow").
     public var description: String {
         switch self {
         case .exp: "exp"; case .log: "log"; case .tanh: "tanh"; case .relu: "relu"

@@ -21,15 +21,25 @@ static inline double elem(const double *X, long ld, int trans, long r, long c) {
     return trans ? X[c * ld + r] : X[r * ld + c];
 }
 
-/* Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row slivers: for each sliver, kc columns of MR values (zero-padded). */
+/* Packs op(A)[i0:i0+mc, p0:p0+kc] into MR-row slivers: for each sliver, kc columns of MR values (zero-padded).
+ * Loops are ordered so that the source is read contiguously in both the plain and the transposed case. */
 static void pack_a(const double *A, long lda, int ta, long i0, long p0, long mc, long kc, double *out) {
     for (long i = 0; i < mc; i += MR) {
         long rows = mc - i < MR ? mc - i : MR;
-        for (long p = 0; p < kc; p++) {
-            for (long r = 0; r < rows; r++) out[r] = elem(A, lda, ta, i0 + i + r, p0 + p);
-            for (long r = rows; r < MR; r++) out[r] = 0;
-            out += MR;
+        if (ta) {   /* op(A)[r][p] = A[p][r]: row p of A holds the sliver's MR values side by side */
+            for (long p = 0; p < kc; p++) {
+                const double *src = A + (p0 + p) * lda + i0 + i;
+                for (long r = 0; r < rows; r++) out[p * MR + r] = src[r];
+                for (long r = rows; r < MR; r++) out[p * MR + r] = 0;
+            }
+        } else {    /* read each of the MR rows of A along p */
+            for (long r = 0; r < rows; r++) {
+                const double *src = A + (i0 + i + r) * lda + p0;
+                for (long p = 0; p < kc; p++) out[p * MR + r] = src[p];
+            }
+            for (long r = rows; r < MR; r++) for (long p = 0; p < kc; p++) out[p * MR + r] = 0;
         }
+        out += MR * kc;
     }
 }
 
@@ -37,15 +47,20 @@ static void pack_a(const double *A, long lda, int ta, long i0, long p0, long mc,
 static void pack_b(const double *B, long ldb, int tb, long p0, long j0, long kc, long nc, double *out) {
     for (long j = 0; j < nc; j += NR) {
         long cols = nc - j < NR ? nc - j : NR;
-        if (!tb && cols == NR) {
-            for (long p = 0; p < kc; p++) { memcpy(out, B + (p0 + p) * ldb + j0 + j, NR * sizeof(double)); out += NR; }
-        } else {
+        if (!tb) {
             for (long p = 0; p < kc; p++) {
-                for (long c = 0; c < cols; c++) out[c] = elem(B, ldb, tb, p0 + p, j0 + j + c);
-                for (long c = cols; c < NR; c++) out[c] = 0;
-                out += NR;
+                const double *src = B + (p0 + p) * ldb + j0 + j;
+                if (cols == NR) memcpy(out + p * NR, src, NR * sizeof(double));
+                else { for (long c = 0; c < cols; c++) out[p * NR + c] = src[c]; for (long c = cols; c < NR; c++) out[p * NR + c] = 0; }
             }
+        } else {    /* op(B)[p][c] = B[c][p]: read each of the NR rows of B along p */
+            for (long c = 0; c < cols; c++) {
+                const double *src = B + (j0 + j + c) * ldb + p0;
+                for (long p = 0; p < kc; p++) out[p * NR + c] = src[p];
+            }
+            for (long c = cols; c < NR; c++) for (long p = 0; p < kc; p++) out[p * NR + c] = 0;
         }
+        out += NR * kc;
     }
 }
 

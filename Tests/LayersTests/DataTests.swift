@@ -24,6 +24,28 @@ struct DataTests {
         for i in 0..<40 { #expect(abs(r.targets!.scalars[i] - (sin(r.inputs.scalars[i]) + 0.3 * cos(3 * r.inputs.scalars[i]))) < 1e-15) }
     }
 
+    /// Same seed, same data (bit for bit); a different seed, different points; the two-class rings with the
+    /// default class count have radii 1 and 2.
+    @Test func everyGeneratorIsDeterministicInItsSeed() {
+        let s1 = SyntheticData.sinusoidalBoundary(points: 100, amplitude: 0.5, frequency: 1, seed: 11)
+        #expect(s1 == SyntheticData.sinusoidalBoundary(points: 100, amplitude: 0.5, frequency: 1, seed: 11))
+        #expect(s1.inputs != SyntheticData.sinusoidalBoundary(points: 100, amplitude: 0.5, frequency: 1, seed: 12).inputs)
+        #expect(s1.inputs.scalars.allSatisfy { $0 >= -1 && $0 <= 1 })
+        let r1 = SyntheticData.regression1D(points: 30, noise: 0.1, seed: 13)
+        #expect(r1 == SyntheticData.regression1D(points: 30, noise: 0.1, seed: 13))
+        #expect(r1.inputs != SyntheticData.regression1D(points: 30, noise: 0.1, seed: 14).inputs)
+        // With noise the targets leave the curve, by a spread of about the noise level (30 draws of N(0, 0.01)).
+        let residuals = (0..<30).map { i -> Double in
+            let x = r1.inputs.scalars[i]
+            return (r1.targets?.scalars[i] ?? .nan) - (sin(x) + 0.3 * cos(3 * x))
+        }
+        let rms = (residuals.map { $0 * $0 }.reduce(0, +) / 30).squareRoot()
+        #expect(rms > 0.05 && rms < 0.2, "rms residual \(rms) for noise 0.1")
+        let two = SyntheticData.rings(pointsPerClass: 20, noise: 0, seed: 15)
+        #expect(two.classCount == 2 && two.count == 40)
+        for i in 0..<40 { #expect(abs(hypot(two.inputs[i, 0], two.inputs[i, 1]) - Double(two.labels[i] + 1)) < 1e-12) }
+    }
+
     @Test func subsetOneHotAndMinibatchWorkOnSmallHandMadeSets() {
         let x = Tensor(shape: [4, 2], scalars: [0, 1, 10, 11, 20, 21, 30, 31])
         let d = Dataset(inputs: x, labels: [2, 0, 1, 2], classCount: 3)

@@ -68,8 +68,8 @@ struct GemmTests {
             var one = [Double](repeating: 0, count: m * n), two = one
             let arena = Arena()
             let lda = ta ? m : k, ldb = tb ? k : n
-            GemmContext.multiply(ta, tb, m, n, k, a, lda, b, ldb, &one, n, beta: 0, workspace: arena.gemmWorkspace, threads: 1)
-            GemmContext.multiply(ta, tb, m, n, k, a, lda, b, ldb, &two, n, beta: 0, workspace: arena.gemmWorkspace, threads: 2)
+            GemmContext.multiply(ta, tb, m, n, k, a, lda, b, ldb, &one, n, beta: 0, arena: arena, threads: 1)
+            GemmContext.multiply(ta, tb, m, n, k, a, lda, b, ldb, &two, n, beta: 0, arena: arena, threads: 2)
             #expect(one == two, "ta=\(ta) tb=\(tb)")
             let want = naive(Case(ta: ta, tb: tb, m: m, n: n, k: k), a, b, one, alpha: 1, beta: 0)
             #expect(zip(want, one).map { abs($0 - $1) }.max()! < 1e-10)

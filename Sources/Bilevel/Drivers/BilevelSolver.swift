@@ -6,10 +6,15 @@ public enum RunControl: Sendable { case proceed, stop }
 
 /// A progress report, every `progressInterval` outer steps.
 public struct BilevelProgress: Sendable {
+    /// Outer steps completed so far.
     public var outerStep: Int
+    /// The run's step cap.
     public var maxOuterSteps: Int
+    /// J_out at the last outer step (before its λ update).
     public var outerLoss: Double
+    /// J_in at the last outer step.
     public var innerLoss: Double
+    /// ‖dJ_out/dλ‖ of the last hypergradient.
     public var hypergradientNorm: Double
 }
 
@@ -17,6 +22,7 @@ public struct BilevelProgress: Sendable {
 public struct BilevelState: Sendable {
     /// λ and the outer optimizer's state (λ is `outer.weights`).
     public var outer: OptimizerState
+    /// The inner weights, optimizer state and inner step counter.
     public var inner: InnerState
     /// w₀ (cold start re-initializes to it).
     public var initialWeights: Tensor
@@ -24,7 +30,9 @@ public struct BilevelState: Sendable {
     public var initialLambda: Tensor
     /// Outer steps taken.
     public var outerStep: Int
+    /// The current outer variable λ, shape (m).
     public var lambda: Tensor { outer.weights }
+    /// The current inner weights w, shape (n).
     public var weights: Tensor { inner.weights }
 
     /// A state from its parts (e.g. read back from a checkpoint).
@@ -39,7 +47,9 @@ public struct BilevelState: Sendable {
 
 /// The result of a run.
 public struct BilevelRun: Sendable {
+    /// The state at the end of the run (pass it to `run(from:)` to resume).
     public var state: BilevelState
+    /// What was recorded at each outer step of this run.
     public var trajectory: Trajectory
     /// True if the relative change of λ fell below the tolerance.
     public var converged: Bool
@@ -47,10 +57,14 @@ public struct BilevelRun: Sendable {
     public var cancelled: Bool
     /// Diagnostics of the last hypergradient.
     public var lastDiagnostics: HypergradientDiagnostics?
+    /// The final λ.
     public var lambda: Tensor { state.lambda }
+    /// The final inner weights w.
     public var weights: Tensor { state.weights }
+    /// Outer steps taken in total (including any before a resume).
     public var outerSteps: Int { state.outerStep }
 
+    /// A result from its parts.
     public init(state: BilevelState, trajectory: Trajectory, converged: Bool, cancelled: Bool, lastDiagnostics: HypergradientDiagnostics?) {
         self.state = state
         self.trajectory = trajectory
@@ -66,10 +80,15 @@ public struct BilevelRun: Sendable {
 /// Stops after `maxOuterSteps`, when ‖λ_{k+1} − λ_k‖ ≤ `tolerance` · ‖λ_k‖, or when the progress
 /// callback returns `.stop`.
 public struct BilevelSolver<P: BilevelProblem, M: HypergradientMethod, C: SolutionConcept, O: Optimizer> {
+    /// The bilevel problem being solved.
     public var problem: P
+    /// How each hypergradient is computed.
     public var method: M
+    /// How the inner weights are updated each outer step (cold or warm start).
     public var concept: C
+    /// The optimizer that updates λ with the hypergradient.
     public var outerOptimizer: O
+    /// The run stops after this many outer steps in total.
     public var maxOuterSteps: Int
     /// Relative change of λ below which the run counts as converged (nil: run all steps).
     public var tolerance: Double?
@@ -77,9 +96,12 @@ public struct BilevelSolver<P: BilevelProblem, M: HypergradientMethod, C: Soluti
     public var lambdaStride: Int
     /// Seed for w₀.
     public var seed: UInt64
+    /// Call `progress` every this many outer steps (and at convergence and the last step).
     public var progressInterval: Int
+    /// Progress callback; returning `.stop` cancels the run.
     public var progress: ((BilevelProgress) -> RunControl)?
 
+    /// A solver; maxOuterSteps ≥ 0, lambdaStride and progressInterval ≥ 1.
     public init(problem: P, method: M, concept: C, outerOptimizer: O, maxOuterSteps: Int, tolerance: Double? = nil,
                 lambdaStride: Int = 1, seed: UInt64 = 0, progressInterval: Int = 10,
                 progress: ((BilevelProgress) -> RunControl)? = nil) {

@@ -4,12 +4,16 @@ import Layers
 /// The inner optimizer's state carried across outer steps, and the global inner step counter
 /// (which stochastic objectives use to pick minibatches).
 public struct InnerState: Sendable {
+    /// The inner weights and the inner optimizer's state.
     public var optimizer: OptimizerState
+    /// Inner steps taken so far in the whole run (index t of the next one).
     public var step: Int
+    /// An inner state with the given optimizer state and step counter (default 0).
     public init(optimizer: OptimizerState, step: Int = 0) {
         self.optimizer = optimizer
         self.step = step
     }
+    /// The current inner weights w, shape (n).
     public var weights: Tensor { optimizer.weights }
 }
 
@@ -27,6 +31,7 @@ public protocol SolutionConcept: Sendable {
 }
 
 extension SolutionConcept {
+    /// Ignores the workspace: calls the four-argument `updateInner` (for concepts that have no tapes to reuse).
     public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor,
                                                workspace: BilevelWorkspace) throws {
         try updateInner(problem, lambda: lambda, state: &state, initialWeights: w0)
@@ -58,10 +63,15 @@ func trainInner<P: BilevelProblem, O: Optimizer>(_ problem: P, _ optimizer: O, l
 /// t = 0, 1, … in every cold start, so the trained w(λ) is a deterministic function of λ — exactly the
 /// function `FullUnrolling` differentiates (it replays steps 0 … K−1 from w₀).
 public struct ColdStart<O: Optimizer>: SolutionConcept {
+    /// The inner optimizer.
     public var optimizer: O
+    /// At most this many inner steps per outer step (unused when the exact solve applies).
     public var steps: Int
+    /// Stop the inner run early when ‖∂J_in/∂w‖ ≤ this (nil: always run `steps`).
     public var gradientTolerance: Double?
+    /// Use the problem's exact inner solve from w₀ when it has one.
     public var useExactSolve: Bool
+    /// Cold start with `steps` ≥ 0 inner steps per outer step.
     public init(optimizer: O, steps: Int, gradientTolerance: Double? = nil, useExactSolve: Bool = true) {
         require(steps >= 0, "ColdStart: steps must be ≥ 0, got \(steps)")
         self.optimizer = optimizer
@@ -69,14 +79,18 @@ public struct ColdStart<O: Optimizer>: SolutionConcept {
         self.gradientTolerance = gradientTolerance
         self.useExactSolve = useExactSolve
     }
+    /// The concept name, "cold".
     public var name: String { "cold" }
 
+    /// Fresh optimizer state at w₀, inner step 0.
     public func initialInnerState(weights w0: Tensor) -> InnerState { InnerState(optimizer: optimizer.initialState(weights: w0)) }
 
+    /// Resets to w₀ with fresh optimizer state, then the exact solve or up to `steps` optimizer steps.
     public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor) throws {
         try updateInner(problem, lambda: lambda, state: &state, initialWeights: w0, workspace: BilevelWorkspace())
     }
 
+    /// The same, with the inner-training tapes of `workspace` (reused across outer steps).
     public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor,
                                                workspace: BilevelWorkspace) throws {
         if useExactSolve, let w = problem.solveInner(lambda: lambda, from: w0) {
@@ -94,10 +108,15 @@ public struct ColdStart<O: Optimizer>: SolutionConcept {
 /// convergence: `stepsPerOuterStep` as a cap with a `gradientTolerance`, or the problem's exact inner solve
 /// started from the *current* w (`useExactSolve`), which is the projection of w onto the solution set.
 public struct WarmStart<O: Optimizer>: SolutionConcept {
+    /// The inner optimizer.
     public var optimizer: O
+    /// T, the inner steps per outer step (the cap for full warm start).
     public var stepsPerOuterStep: Int
+    /// Stop the inner steps early when ‖∂J_in/∂w‖ ≤ this (nil: always run T).
     public var gradientTolerance: Double?
+    /// Use the problem's exact inner solve from the current w when it has one.
     public var useExactSolve: Bool
+    /// Warm start with T = `stepsPerOuterStep` ≥ 0 (default 1: partial warm start).
     public init(optimizer: O, stepsPerOuterStep: Int = 1, gradientTolerance: Double? = nil, useExactSolve: Bool = false) {
         require(stepsPerOuterStep >= 0, "WarmStart: stepsPerOuterStep must be ≥ 0, got \(stepsPerOuterStep)")
         self.optimizer = optimizer
@@ -109,14 +128,18 @@ public struct WarmStart<O: Optimizer>: SolutionConcept {
     public static func full(optimizer: O, maxSteps: Int = 10_000, gradientTolerance: Double = 1e-10) -> WarmStart {
         WarmStart(optimizer: optimizer, stepsPerOuterStep: maxSteps, gradientTolerance: gradientTolerance, useExactSolve: true)
     }
+    /// The concept name: "warm(full)" with an exact solve or a tolerance, else "warm(T=…)".
     public var name: String { useExactSolve || gradientTolerance != nil ? "warm(full)" : "warm(T=\(stepsPerOuterStep))" }
 
+    /// Fresh optimizer state at w₀, inner step 0.
     public func initialInnerState(weights w0: Tensor) -> InnerState { InnerState(optimizer: optimizer.initialState(weights: w0)) }
 
+    /// Continues from the current w and optimizer state: the exact solve, or up to T optimizer steps.
     public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor) throws {
         try updateInner(problem, lambda: lambda, state: &state, initialWeights: w0, workspace: BilevelWorkspace())
     }
 
+    /// The same, with the inner-training tapes of `workspace` (reused across outer steps).
     public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor,
                                                workspace: BilevelWorkspace) throws {
         if useExactSolve, let w = problem.solveInner(lambda: lambda, from: state.optimizer.weights) {

@@ -7,6 +7,7 @@ public struct Hypergradient: Sendable {
     public var gradient: Tensor
     /// J_out(λ, w) at the point where the hypergradient was taken (for unrolling: at the unrolled w_K).
     public var outerLoss: Double
+    /// How the hypergradient was computed (method, products, residual, …).
     public var diagnostics: HypergradientDiagnostics
 }
 
@@ -30,6 +31,7 @@ public struct HypergradientDiagnostics: Sendable, CustomStringConvertible {
     /// How an iterative solve stopped.
     public var status: String = "ok"
 
+    /// The method, iterations and products, then whichever of residual, rank and λ_max are known, then the status.
     public var description: String {
         var parts = ["\(method): \(iterations) iterations, \(products) products"]
         if let r = relativeResidual { parts.append("relative residual \(r)") }
@@ -45,9 +47,13 @@ public struct HypergradientDiagnostics: Sendable, CustomStringConvertible {
 /// differentiates the whole inner run from w₀), the inner step counter (stochastic objectives), and
 /// optionally the tapes to reuse (nil: fresh tapes for this call).
 public struct HypergradientContext {
+    /// w₀, the weights the inner run started from (full unrolling differentiates from here).
     public var initialWeights: Tensor
+    /// The inner step counter t at this point (stochastic objectives pick minibatch t from it).
     public var innerStep: Int
+    /// Tapes to reuse across calls (`BilevelSolver.run` passes one per run); nil: fresh tapes.
     public var workspace: BilevelWorkspace?
+    /// A context with w₀, the inner step (default 0) and optionally a workspace whose tapes to reuse.
     public init(initialWeights: Tensor, innerStep: Int = 0, workspace: BilevelWorkspace? = nil) {
         self.initialWeights = initialWeights
         self.innerStep = innerStep
@@ -76,6 +82,7 @@ public protocol ImplicitHypergradientMethod: HypergradientMethod {
 }
 
 extension ImplicitHypergradientMethod {
+    /// dJ_out/dλ = ∂J_out/∂λ − Mᵀ v with v = `approximateInverse`(∂J_out/∂w); throws if v or the result is not finite.
     public func hypergradient<P: BilevelProblem>(of problem: P, lambda: Tensor, weights: Tensor,
                                                  context: HypergradientContext) throws -> Hypergradient {
         let d = LocalDerivatives(problem: problem, lambda: lambda, weights: weights, step: context.innerStep,

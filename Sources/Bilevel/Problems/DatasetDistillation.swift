@@ -9,13 +9,19 @@ import Layers
 ///
 /// Layout of λ: `synthetic` (k, d) then, with soft labels, `labelLogits` (k, C).
 public struct DatasetDistillation<M: Model>: BilevelProblem {
+    /// The classifier trained in the inner problem: inputs (batch, d) → logits (batch, C).
     public let model: M
+    /// The real data set of the outer objective.
     public let real: Dataset
     /// Hard labels of the synthetic points (used when `softLabels` is false).
     public let syntheticLabels: [Int]
+    /// Whether λ also holds learned label logits (k, C).
     public let softLabels: Bool
+    /// Layout of λ: "synthetic" (k, d), then "labelLogits" (k, C) with soft labels.
     public let layout: ParameterLayout
+    /// λ₀: the initial synthetic inputs (and label logits), flattened.
     public let initialLambda: Tensor
+    /// Seed of w₀ (`initialWeights` ignores the generator so that cold starts are reproducible per problem).
     public let weightsSeed: UInt64
     /// Weight-decay coefficient δ of the inner objective, J_in + (δ/2)‖w‖² (0: none).
     public let innerWeightDecay: Double
@@ -43,11 +49,13 @@ public struct DatasetDistillation<M: Model>: BilevelProblem {
         self.innerWeightDecay = innerWeightDecay
     }
 
+    /// The model's initial parameters from `weightsSeed`; the generator passed in is not used.
     public func initialWeights(using generator: inout SeededGenerator) -> Tensor {
         var g = SeededGenerator(seed: weightsSeed)
         return model.initialParameters(using: &g)
     }
 
+    /// Cross-entropy of the model on the synthetic inputs against the hard or soft labels, plus (δ/2)‖w‖²; t is unused.
     public func innerObjective(lambda: Variable, weights: Variable, step: Int) -> Variable {
         let parts = layout.tensors(of: lambda)
         let logits = model(parts[0], parameters: weights)
@@ -57,6 +65,7 @@ public struct DatasetDistillation<M: Model>: BilevelProblem {
         return loss
     }
 
+    /// Cross-entropy of the model on the whole real data set.
     public func outerObjective(lambda: Variable, weights: Variable) -> Variable {
         Loss.softmaxCrossEntropy(logits: model(weights.constant(real.inputs), parameters: weights), labels: real.labels)
     }

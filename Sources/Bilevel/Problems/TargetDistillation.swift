@@ -10,18 +10,22 @@ import Layers
 /// with Φ = [x, 1]) the inner solve has the closed
 /// form w* = w₀ + Φ⁺(λ − Φw₀), the point gradient descent from w₀ converges to; `solveInner` uses it.
 public struct TargetDistillation<M: Model>: BilevelProblem {
+    /// The regressor f(x; w) fitted in the inner problem.
     public let model: M
     /// Inputs of the learned points, (n, d).
     public let learnedInputs: Tensor
     /// Original points: inputs (m, d) and targets (m, 1).
     public let originalInputs: Tensor
+    /// Targets of the original points, (m, 1).
     public let originalTargets: Tensor
+    /// λ₀, the initial targets of the learned points, shape (n) (default zeros).
     public let initialLambda: Tensor
     /// Seed of w₀ (`initialWeights` ignores the generator so that cold starts are reproducible per problem).
     public let weightsSeed: UInt64
     /// Φ and Φ⁺ for the closed-form inner solve (nil when the model is not a feature regressor).
     let features: (phi: Tensor, pinv: Tensor)?
 
+    /// Learned points at `learnedInputs` (n, d); original inputs (m, d) and targets (m) or (m, 1); λ₀ (n) defaults to zeros.
     public init(model: M, learnedInputs: Tensor, originalInputs: Tensor, originalTargets: Tensor,
                 initialLambda: Tensor? = nil, weightsSeed: UInt64 = 0) {
         require(originalInputs.shape.rows == originalTargets.shape.rows,
@@ -48,20 +52,24 @@ public struct TargetDistillation<M: Model>: BilevelProblem {
         }
     }
 
+    /// The model's initial parameters from `weightsSeed`; the generator passed in is not used.
     public func initialWeights(using generator: inout SeededGenerator) -> Tensor {
         var g = SeededGenerator(seed: weightsSeed)
         return model.initialParameters(using: &g)
     }
 
+    /// (1/n) Σᵢ (f(xᵢ; w) − λᵢ)²; t is unused.
     public func innerObjective(lambda: Variable, weights: Variable, step: Int) -> Variable {
         let n = learnedInputs.shape.rows
         return Loss.meanSquaredError(model(weights.constant(learnedInputs), parameters: weights), lambda.reshaped([n, 1]))
     }
 
+    /// (1/m) Σⱼ (f(x°ⱼ; w) − y°ⱼ)².
     public func outerObjective(lambda: Variable, weights: Variable) -> Variable {
         Loss.meanSquaredError(model(weights.constant(originalInputs), parameters: weights), originalTargets)
     }
 
+    /// w* = w₀ + Φ⁺(λ − Φw₀) for a feature regressor or one-output linear model; nil otherwise.
     public func solveInner(lambda: Tensor, from w0: Tensor) -> Tensor? {
         guard let (phi, pinv) = features else { return nil }
         let n = phi.shape.rows, p = phi.shape.cols

@@ -39,13 +39,15 @@ enum AntiDistillation: Subcommand {
         let original = try parseOriginal(args.string("original") ?? "0.5:1")
         let modelName = args.string("model") ?? "fourier"
         guard modelName == "fourier" || modelName == "mlp" else { throw UsageError("--model must be fourier or mlp, got '\(modelName)'") }
-        let methods = try MethodSpec.parseList(args.string("methods") ?? flags[4].defaultValue!, flag: "methods")
-        let kGrid = try (args.doubles("k-grid", default: ctx.quick ? [1, 10, 100] : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], in: 1...100_000) ?? []).map { Int($0) }
-        let etaGrid = try args.doubles("eta-grid", default: ctx.quick ? [1e-3, 0.1, 10] : [1e-4, 1e-3, 1e-2, 0.1, 1, 10], in: 1e-12...1e6) ?? []
-        let outerSteps = try args.int("outer-steps", default: ctx.quick ? 400 : 3000, in: 1...10_000_000)
+        let mlp = modelName == "mlp"
+        // The MLP is retrained from scratch every outer step, so its default grids and budgets are smaller.
+        let methods = try MethodSpec.parseList(args.string("methods") ?? (mlp ? "exact,neumann:1,neumann:10,damped:0.1,unrolled:10" : flags[4].defaultValue!), flag: "methods")
+        let kGrid = try (args.doubles("k-grid", default: mlp ? (ctx.quick ? [1, 10] : [1, 3, 10, 30, 100]) : ctx.quick ? [1, 10, 100] : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], in: 1...100_000) ?? []).map { Int($0) }
+        let etaGrid = try args.doubles("eta-grid", default: mlp ? (ctx.quick ? [0.1] : [0.01, 0.1, 1]) : ctx.quick ? [1e-3, 0.1, 10] : [1e-4, 1e-3, 1e-2, 0.1, 1, 10], in: 1e-12...1e6) ?? []
+        let outerSteps = try args.int("outer-steps", default: mlp ? (ctx.quick ? 25 : 150) : ctx.quick ? 400 : 3000, in: 1...10_000_000)
         let outerLR: Double? = try args.string("outer-lr").flatMap { $0 == "auto" ? nil : try Arguments.parseDouble($0, flag: "outer-lr", in: 1e-12...1e6) }
         let innerSteps: Int? = try args.string("inner-steps").map { try Arguments.parseInt($0, flag: "inner-steps", in: 1...10_000_000) }
-            ?? (modelName == "mlp" ? (ctx.quick ? 800 : 2000) : nil)
+            ?? (mlp ? (ctx.quick ? 300 : 1000) : nil)
 
         let features = FourierFeatures(frequencies: f, profile: profile)
         let xs = Tensor(shape: [learnedX.count, 1], scalars: learnedX)
@@ -53,7 +55,7 @@ enum AntiDistillation: Subcommand {
         if modelName == "mlp" {
             let problem = TargetDistillation(model: MLP(widths: [1, 10, 10, 1], activation: .relu), learnedInputs: xs,
                                              originalInputs: xo, originalTargets: yo, weightsSeed: ctx.seed)
-            let alpha = try args.double("inner-lr", default: 0.05, in: 1e-9...10)
+            let alpha = try args.double("inner-lr", default: 0.02, in: 1e-9...10)
             try experiment(problem: problem, ctx: ctx, setup: Setup(features: features, learnedX: learnedX, original: original, model: modelName),
                            methods: methods, kGrid: kGrid, etaGrid: etaGrid, alpha: alpha, outerLR: outerLR, outerSteps: outerSteps,
                            innerSteps: innerSteps)
@@ -95,7 +97,7 @@ enum AntiDistillation: Subcommand {
             progress.report(i, of: all.count, spec.label)
             do {
                 outcomes.append(try solve(problem, spec: spec, concept: concept, alpha: alpha, outerLR: outerLR, outerSteps: outerSteps))
-            } catch let e as NoDescent {
+            } catch let e as FailedRun {
                 // Truncated CG can return an ascent direction: its polynomial filter is negative on part of the
                 // spectrum (see spectral-filter). Gradient descent on λ then diverges; record why and go on.
                 var g = SeededGenerator(seed: 0)
@@ -103,7 +105,7 @@ enum AntiDistillation: Subcommand {
                 let state = BilevelState(outer: OptimizerState(weights: problem.initialLambda, slots: []), inner: InnerState(optimizer: OptimizerState(weights: w0, slots: [])),
                                          initialWeights: w0, initialLambda: problem.initialLambda, outerStep: 0)
                 outcomes.append(Outcome(spec: spec, run: BilevelRun(state: state, trajectory: Trajectory(), converged: false, cancelled: false, lastDiagnostics: nil),
-                                        outerLoss: .nan, rate: .nan, failure: e.description))
+                                        outerLoss: .nan, rate: .nan, failure: e.reason))
             }
         }
         progress.report(all.count, of: all.count)
@@ -111,7 +113,7 @@ enum AntiDistillation: Subcommand {
         let chosen = methods.compactMap { byLabel[$0.label] }
         // Summary table.
         ctx.say(table(["method", "‖λ‖", "‖w‖", "outer loss", "outer steps", "converged", "outer lr"], chosen.map { o in
-            o.failure != nil ? [o.spec.label, "—", "—", "—", "0", "no: ascent direction", "—"] :
+            o.failure != nil ? [o.spec.label, "—", "—", "—", "0", "no: see below", "—"] :
             [o.spec.label, fmt(o.run.lambda.norm), fmt(o.run.weights.norm), fmt(o.outerLoss, 3), "\(o.run.outerSteps)",
              o.run.converged ? "yes" : "no (cap)", fmt(o.rate, 3)]
         }))
@@ -126,7 +128,8 @@ enum AntiDistillation: Subcommand {
             let lr = try outerLR ?? autoRate(problem, method: method, concept: concept)
             let solver = BilevelSolver(problem: problem, method: method, concept: concept, outerOptimizer: SGD(learningRate: lr),
                                        maxOuterSteps: outerSteps, tolerance: 1e-10, lambdaStride: max(1, outerSteps / 50))
-            let run = try solver.run()
+            let run: BilevelRun
+            do { run = try solver.run() } catch let e as BilevelError { throw MethodFailed(reason: e.description) }
             var w = run.state.inner
             try concept.updateInner(problem, lambda: run.lambda, state: &w, initialWeights: run.state.initialWeights)
             var r = run
@@ -155,14 +158,21 @@ enum AntiDistillation: Subcommand {
         return 1 / rho
     }
 
+    /// A method setting that could not be run to the end; the demo records why and goes on with the others.
+    protocol FailedRun: Error { var reason: String { get } }
+
     /// The method's hypergradient is not a descent direction of the outer objective.
-    struct NoDescent: Error, CustomStringConvertible {
+    struct NoDescent: FailedRun, CustomStringConvertible {
+        var reason: String { description }
         var method: String
         var curvature: Double
         var description: String {
             "\(method) gives an ascent direction (outer curvature along it \(fmt(curvature, 3)) ≤ 0): outer gradient descent with it diverges, so it is not run"
         }
     }
+
+    /// A method that stopped with an error (e.g. a Neumann step above 2/λ_max as the Hessian changes).
+    struct MethodFailed: FailedRun { var reason: String }
 
     static func parseProfile(_ s: String, frequencies f: Int) throws -> AmplitudeProfile {
         if s == "linear" { return .linear }

@@ -109,6 +109,8 @@ enum DigitsOutput {
                 captions.append("\(name): \(top) (\(Int((q[i, top] * 100).rounded())) %)")
             }
         }
+        try ctx.out.writeCSV("synthetic_images.csv", header: ["image"] + (0..<d).map { "pixel\($0)" },
+                             rows: imgs.enumerated().map { [Double($0.offset)] + $0.element })
         try ctx.out.write(imageGridSVG(title: "Synthetic images (top soft label)", images: imgs, side: side, captions: captions,
                                        columns: min(5, k), cell: 14), to: "synthetic_images.svg")
         // Soft labels of the first synthetic image over the warm-start run: stacked areas.

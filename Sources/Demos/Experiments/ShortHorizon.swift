@@ -48,6 +48,7 @@ enum ShortHorizon: Subcommand {
                 done += 1
                 progress.report(done, of: 2 * horizons.count)
             }
+            try ctx.out.writeColumns("loss_vs_horizon_\(name).csv", [("horizon", horizons.map(Double.init)), ("greedy", greedy), ("optimal", optimal)])
             lossPlot.line("\(name): greedy", horizons.map(Double.init), greedy, color: Plot.color(2 * pi), dashed: true)
             lossPlot.line("\(name): horizon-optimal", horizons.map(Double.init), optimal, color: Plot.color(2 * pi))
             entries.append((name.replacingOccurrences(of: "-", with: "_"), .object([

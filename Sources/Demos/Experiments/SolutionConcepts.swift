@@ -67,6 +67,12 @@ enum SolutionConcepts: Subcommand {
             try ctx.out.write(plot.svg(), to: "\(name).svg")
         }
         ctx.say(table(["solution", "accuracy (real)", "outer loss", "inner loss (fit to the 2 points)"], rows))
+        try ctx.out.writeCSV("learned_points.csv", header: ["solution", "point", "x1", "x2"], rows: concepts.enumerated().flatMap { c, item in
+            let x = problem.syntheticInputs(item.1)
+            return (0..<x.shape.rows).map { [Double(c), Double($0), x[$0, 0], x[$0, 1]] }
+        })
+        try ctx.out.writeCSV("warm_trajectory.csv", header: ["step", "x1_class0", "x2_class0", "x1_class1", "x2_class1"],
+                             rows: warm.trajectory.lambdas.map { [Double($0.step)] + $0.lambda.scalars })
         try ctx.out.writeJSON(.object([("settings", .object([("points", .int(n)), ("outer_steps", .int(steps)), ("penalty", .number(mu)),
                                                              ("seed", .int(Int(ctx.seed))), ("quick", .bool(ctx.quick)),
                                                              ("optimistic", .string("min over λ, w of J_out + μ J_in (Adam, joint)")),

@@ -14,9 +14,11 @@ protocol Subcommand {
 
 /// The `Demos` command line: `Demos <subcommand> [flags]`.
 enum DemoCLI {
-    static let subcommands: [any Subcommand.Type] = [
-        AntiDistillation.self, TwoPoints.self, RingsDemo.self, KaczmarzDemo.self, DigitsDemo.self, SpectralFilterDemo.self, ShortHorizon.self, SolutionConcepts.self,
-    ]
+    static var subcommands: [any Subcommand.Type] {
+        [
+            AntiDistillation.self, TwoPoints.self, RingsDemo.self, KaczmarzDemo.self, DigitsDemo.self, SpectralFilterDemo.self, ShortHorizon.self, SolutionConcepts.self,
+        ]
+    }
 
     /// Runs the command line (without the program name); returns the exit status.
     static func run(_ argv: [String]) -> Int32 {

@@ -4,9 +4,13 @@ import Tape
 /// A labelled data set: `inputs` is (n, d), one example per row; `labels` holds n class indices in
 /// 0..<classCount (empty for regression); `targets` is (n, 1) for regression (nil for classification).
 public struct Dataset: Sendable, Equatable {
+    /// The examples, (n, d): one row per example.
     public var inputs: Tensor
+    /// Class index of each row, each in 0..<classCount (empty for a regression set).
     public var labels: [Int]
+    /// Regression targets, (n, 1) (nil for a classification set).
     public var targets: Tensor?
+    /// Number of classes C (labels lie in 0..<C).
     public var classCount: Int
 
     /// Number of examples n.

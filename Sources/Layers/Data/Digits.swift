@@ -7,6 +7,7 @@ import Tape
 ///
 /// The fixed split: a permutation seeded with 1797 gives 1,000 training, 297 validation and 500 test images.
 public enum Digits {
+    /// Sizes of the fixed split: 1,000 training, 297 validation and 500 test images (1,797 in all).
     public static let trainCount = 1000, validationCount = 297, testCount = 500
 
     /// All 1,797 images in the original order.

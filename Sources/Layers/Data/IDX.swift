@@ -3,7 +3,9 @@ import Tape
 
 /// A data file that cannot be read: the message names the file and the problem.
 public struct DataError: Error, CustomStringConvertible, Equatable {
+    /// The message: which file, and what is wrong with it.
     public var description: String
+    /// An error with the given message.
     public init(_ description: String) { self.description = description }
 }
 

@@ -3,11 +3,16 @@ import Tape
 /// A fully connected layer y = x W + b: x is (batch, inputs), W (inputs, outputs), b (outputs).
 /// Parameters "weight" and "bias", in that order.
 public struct Dense: Model {
+    /// Input width: x is (batch, inputs).
     public let inputs: Int
+    /// Output width: y is (batch, outputs).
     public let outputs: Int
+    /// The rule that sets the standard deviation of the initial W.
     public let initialization: Initialization
+    /// "weight" (inputs, outputs) then "bias" (outputs), inputs · outputs + outputs scalars.
     public let layout: ParameterLayout
 
+    /// A layer mapping `inputs` features to `outputs` (both positive); Glorot initialization by default.
     public init(inputs: Int, outputs: Int, initialization: Initialization = .glorot) {
         require(inputs > 0 && outputs > 0, "Dense: sizes must be positive, got \(inputs) → \(outputs)")
         self.inputs = inputs
@@ -22,6 +27,7 @@ public struct Dense: Model {
         return layout.flatten([.randomNormal([inputs, outputs], standardDeviation: s, using: &g), .zeros([outputs])])
     }
 
+    /// y = x W + b for x (batch, inputs) and the flat parameter vector w: (batch, outputs).
     public func callAsFunction(_ x: Variable, parameters w: Variable) -> Variable {
         let p = layout.tensors(of: w)
         return apply(x, weight: p[0], bias: p[1])
@@ -37,9 +43,13 @@ public struct Dense: Model {
 /// A multilayer perceptron: Dense layers of the given widths with `activation` between them and
 /// none after the last. widths = [inputs, hidden₁, …, outputs]; parameters "layerK.weight", "layerK.bias".
 public struct MLP: Model {
+    /// [inputs, hidden₁, …, outputs].
     public let widths: [Int]
+    /// The nonlinearity applied after every layer but the last.
     public let activation: Activation
+    /// The Dense layers, widths[k] → widths[k + 1].
     public let layers: [Dense]
+    /// "layer0.weight", "layer0.bias", "layer1.weight", … in layer order.
     public let layout: ParameterLayout
 
     /// - Parameters: widths [inputs, hidden…, outputs] (at least two entries); initialization defaults
@@ -62,10 +72,12 @@ public struct MLP: Model {
                   activation: activation, initialization: initialization)
     }
 
+    /// Each layer's initial parameters (W ~ N(0, σ²), b = 0), concatenated in layer order.
     public func initialParameters(using g: inout SeededGenerator) -> Tensor {
         Tensor(layers.flatMap { $0.initialParameters(using: &g).scalars })
     }
 
+    /// The network output for x (batch, inputs): (batch, outputs), no activation after the last layer.
     public func callAsFunction(_ x: Variable, parameters w: Variable) -> Variable {
         let p = layout.tensors(of: w)
         var h = x
@@ -80,9 +92,13 @@ public struct MLP: Model {
 /// An affine model y = x W + b (multi-class logits when outputs > 1). Initialized at zero by default,
 /// which makes a convex training problem start from the minimum-norm point.
 public struct LinearModel: Model {
+    /// Input width d: x is (batch, d).
     public let inputs: Int
+    /// Output width: y is (batch, outputs).
     public let outputs: Int
+    /// Rule for a random start (nil: start at W = 0, b = 0).
     public let initialization: Initialization?
+    /// "weight" (inputs, outputs) then "bias" (outputs).
     public let layout: ParameterLayout
 
     /// - Parameter initialization: nil (default) starts at W = 0, b = 0.
@@ -94,11 +110,13 @@ public struct LinearModel: Model {
         layout = ParameterLayout([("weight", [inputs, outputs]), ("bias", [outputs])])
     }
 
+    /// Zeros, or a Dense layer's random start when `initialization` is set.
     public func initialParameters(using g: inout SeededGenerator) -> Tensor {
         guard let initialization else { return .zeros([layout.count]) }
         return Dense(inputs: inputs, outputs: outputs, initialization: initialization).initialParameters(using: &g)
     }
 
+    /// y = x W + b for x (batch, inputs): (batch, outputs).
     public func callAsFunction(_ x: Variable, parameters w: Variable) -> Variable {
         let p = layout.tensors(of: w)
         return Dense(inputs: inputs, outputs: outputs).apply(x, weight: p[0], bias: p[1])

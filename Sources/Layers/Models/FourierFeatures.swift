@@ -30,6 +30,7 @@ public enum AmplitudeProfile: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A short form: "exp:r", "linear" or "list:a₁,…,a_F".
     public var description: String {
         switch self {
         case .exponential(let r): "exp:\(r)"
@@ -42,7 +43,9 @@ public enum AmplitudeProfile: Sendable, Equatable, CustomStringConvertible {
 /// Fourier features of a scalar input: φ(x) = [1, a₁ sin x, a₁ cos x, …, a_F sin Fx, a_F cos Fx],
 /// 2F + 1 features. Maps x of shape (n, 1) to (n, 2F + 1).
 public struct FourierFeatures: Sendable, Equatable {
+    /// F, the number of frequencies 1 … F.
     public let frequencies: Int
+    /// How the amplitudes a_k fall off with k.
     public let profile: AmplitudeProfile
     /// a₁ … a_F.
     public let amplitudes: [Double]
@@ -89,16 +92,21 @@ public struct FourierFeatures: Sendable, Equatable {
 /// The feature regressor y = φ(x)·w: a linear model on Fourier features. x is (n, 1), w is (2F + 1),
 /// output (n, 1). Parameter "weight"; initialized at zero (the minimum-norm start).
 public struct FourierRegressor: Model {
+    /// The feature map φ.
     public let features: FourierFeatures
+    /// One entry "weight" of shape (2F + 1).
     public let layout: ParameterLayout
 
+    /// A regressor on the given features (default: the paper's F = 10).
     public init(features: FourierFeatures = FourierFeatures()) {
         self.features = features
         layout = ParameterLayout([("weight", [features.featureCount])])
     }
 
+    /// w = 0 (the minimum-norm start); the generator is not used.
     public func initialParameters(using g: inout SeededGenerator) -> Tensor { .zeros([layout.count]) }
 
+    /// φ(x) w for x (n, 1): (n, 1).
     public func callAsFunction(_ x: Variable, parameters w: Variable) -> Variable {
         features(x).matmul(w.reshaped([layout.count, 1]))
     }

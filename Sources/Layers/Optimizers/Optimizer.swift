@@ -44,6 +44,7 @@ public struct OptimizerState: Sendable, Equatable {
     /// Steps taken so far (k of the next step).
     public var iteration: Int
 
+    /// A state with the given weights (n) and state tensors (each (n)), at iteration `iteration`.
     public init(weights: Tensor, slots: [Tensor], iteration: Int = 0) {
         self.weights = weights
         self.slots = slots
@@ -53,7 +54,9 @@ public struct OptimizerState: Sendable, Equatable {
 
 /// A training run that produced a non-finite value.
 public struct TrainingError: Error, CustomStringConvertible {
+    /// The message: what became non-finite, at which step, and what to change.
     public var description: String
+    /// An error with the given message.
     public init(_ description: String) { self.description = description }
 
     static func diverged(_ what: String, step: Int, value: Double, hint: String) -> TrainingError {

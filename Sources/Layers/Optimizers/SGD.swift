@@ -5,11 +5,16 @@ import Tape
 ///   d = g + δ w;   b′ = μ b + d;   w′ = w − α_k b′   (with μ = 0 there is no state and w′ = w − α_k d),
 /// α_k = α₀ · schedule.factor(k). Hyperparameters h = [α₀].
 public struct SGD: Optimizer {
+    /// h = [α₀], the base learning rate.
     public var hyperparameters: Tensor
+    /// Momentum μ in b′ = μ b + d (0: plain SGD, no state).
     public let momentum: Double
+    /// Weight decay δ in d = g + δ w.
     public let weightDecay: Double
+    /// α_k = α₀ · schedule.factor(k).
     public let schedule: LearningRateSchedule
 
+    /// SGD with α₀ > 0, μ in [0, 1) and δ ≥ 0.
     public init(learningRate: Double, momentum: Double = 0, weightDecay: Double = 0,
                 schedule: LearningRateSchedule = .constant) {
         require(learningRate.isFinite && learningRate > 0, "SGD: learning rate must be positive and finite, got \(learningRate)")
@@ -21,10 +26,14 @@ public struct SGD: Optimizer {
         self.schedule = schedule
     }
 
+    /// The base learning rate α₀ = h[0].
     public var learningRate: Double { hyperparameters.scalars[0] }
+    /// 1 (the momentum buffer b) when μ > 0, else 0.
     public var stateCount: Int { momentum > 0 ? 1 : 0 }
+    /// Names of the entries of h: ["learningRate"].
     public var hyperparameterNames: [String] { ["learningRate"] }
 
+    /// w′ = w − α_k b′ with b′ = μ b + d (or w′ = w − α_k d without momentum), d = g + δ w.
     public func step(weights w: Variable, state: [Variable], gradient g: Variable, hyperparameters h: Variable,
                      iteration k: Int) -> (weights: Variable, state: [Variable]) {
         let alpha = learningRate(h, factor: schedule.factor(at: k))
@@ -44,14 +53,22 @@ public struct SGD: Optimizer {
 /// where v̂ = 0 (√ has an infinite derivative at 0); it changes no step of practical size.
 /// Hyperparameters h = [α₀].
 public struct Adam: Optimizer {
+    /// h = [α₀], the base learning rate.
     public var hyperparameters: Tensor
+    /// Decay β₁ of the first moment m.
     public let beta1: Double
+    /// Decay β₂ of the second moment v.
     public let beta2: Double
+    /// ε added to the denominator √(v̂ + ε_root) + ε.
     public let epsilon: Double
+    /// ε_root inside the square root (keeps the step differentiable where v̂ = 0).
     public let epsilonRoot: Double
+    /// Weight decay δ in d = g + δ w.
     public let weightDecay: Double
+    /// α_k = α₀ · schedule.factor(k).
     public let schedule: LearningRateSchedule
 
+    /// Adam with α₀ > 0, β₁, β₂ in [0, 1), ε ≥ 0 and ε_root > 0.
     public init(learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                 epsilonRoot: Double = 1e-30, weightDecay: Double = 0, schedule: LearningRateSchedule = .constant) {
         require(learningRate.isFinite && learningRate > 0, "Adam: learning rate must be positive and finite, got \(learningRate)")
@@ -66,10 +83,14 @@ public struct Adam: Optimizer {
         self.schedule = schedule
     }
 
+    /// The base learning rate α₀ = h[0].
     public var learningRate: Double { hyperparameters.scalars[0] }
+    /// 2: the moments m and v.
     public var stateCount: Int { 2 }
+    /// Names of the entries of h: ["learningRate"].
     public var hyperparameterNames: [String] { ["learningRate"] }
 
+    /// One bias-corrected Adam step: state [m, v] ↦ [m′, v′], w′ = w − α_k m̂ / (√(v̂ + ε_root) + ε).
     public func step(weights w: Variable, state: [Variable], gradient g: Variable, hyperparameters h: Variable,
                      iteration k: Int) -> (weights: Variable, state: [Variable]) {
         let alpha = learningRate(h, factor: schedule.factor(at: k))

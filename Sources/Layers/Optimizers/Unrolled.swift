@@ -17,12 +17,14 @@ public typealias InnerObjective = (_ lambda: Variable, _ weights: Variable, _ st
 /// pass: (K/c + c) · (2 + stateCount) · n doubles, minimal at c ≈ √K, for one extra forward pass.
 /// Recomputation runs the same operations in the same order, so results are bit-identical.
 public struct UnrolledOptimization<O: Optimizer>: Sendable {
+    /// The optimizer whose steps are differentiated through.
     public var optimizer: O
     /// K, the number of steps differentiated through.
     public var steps: Int
     /// Keep every c-th state and recompute segments (nil: keep every state).
     public var checkpointInterval: Int?
 
+    /// K = `steps` ≥ 0 steps of `optimizer`; `checkpointInterval` c > 0 or nil (keep every state).
     public init(optimizer: O, steps: Int, checkpointInterval: Int? = nil) {
         require(steps >= 0, "UnrolledOptimization: steps must be ≥ 0, got \(steps)")
         require(checkpointInterval.map { $0 > 0 } ?? true, "UnrolledOptimization: checkpoint interval must be positive")

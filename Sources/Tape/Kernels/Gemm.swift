@@ -18,15 +18,14 @@ struct GemmContext {
         let m = ta ? aShape.cols : aShape.rows
         let k = ta ? aShape.rows : aShape.cols
         let n = tb ? bShape.rows : bShape.cols
-        GemmContext.multiply(ta, tb, m, n, k, a, aShape.cols, b, bShape.cols, c, n, beta: accumulate ? 1 : 0,
-                             workspace: arena.gemmWorkspace)
+        GemmContext.multiply(ta, tb, m, n, k, a, aShape.cols, b, bShape.cols, c, n, beta: accumulate ? 1 : 0, arena: arena)
     }
 
     /// C = op(A) op(B) + beta·C for row-major buffers, threaded for big products.
     static func multiply(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,
                          _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int,
                          _ c: UnsafeMutablePointer<Double>, _ ldc: Int, beta: Double,
-                         workspace: (Int) -> UnsafeMutablePointer<Double>, threads: Int = 2) {
+                         arena: Arena, threads: Int = 2) {
         let block = tk_dgemm_row_block()
         // Split rows of C when there are enough for two row panels, else columns (in multiples of 8).
         let byRows = m >= 2 * block
@@ -34,7 +33,7 @@ struct GemmContext {
         // Tiny products never touch the workspace, so they do not make the arena allocate it.
         let needsWorkspace = !(m < 8 || n < 8 || k < 8 || Double(m) * Double(n) * Double(k) < 32768)
         if small {
-            tk_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a, lda, b, ldb, beta, c, ldc, needsWorkspace ? workspace(0) : nil)
+            tk_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a, lda, b, ldb, beta, c, ldc, needsWorkspace ? arena.gemmWorkspace(0) : nil)
             return
         }
         // Split at a multiple of the kernel's row block (rows) or of its 8-column register block (columns).
@@ -42,7 +41,7 @@ struct GemmContext {
         // Pointers cross into the worker closure as addresses: each part writes a disjoint row range of C
         // and its own workspace, and concurrentPerform returns only when both are done.
         let (ai, bi, ci) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
-        let (w0, w1) = (Int(bitPattern: workspace(0)), Int(bitPattern: workspace(1)))
+        let (w0, w1) = (Int(bitPattern: arena.gemmWorkspace(0)), Int(bitPattern: arena.gemmWorkspace(1)))
         DispatchQueue.concurrentPerform(iterations: 2) { part in
             let a = UnsafePointer<Double>(bitPattern: ai)!, b = UnsafePointer<Double>(bitPattern: bi)!
             let c = UnsafeMutablePointer<Double>(bitPattern: ci)!, w = UnsafeMutablePointer<Double>(bitPattern: part == 0 ? w0 : w1)!
