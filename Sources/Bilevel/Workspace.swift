@@ -8,8 +8,9 @@ import Tape
 public final class BilevelWorkspace {
     /// For the Hessian-, mixed- and outer-gradient products of the implicit methods (`LocalDerivatives`).
     public let derivatives = Tape()
-    /// For inner training: gradients of J_in, and the optimizer's step.
+    /// For inner training and unrolling: gradients (and Hessian-vector products) of J_in.
     public let innerGradient = Tape()
+    /// For inner training and unrolling: the optimizer's step (evaluated, or differentiated by a VJP).
     public let innerStep = Tape()
     /// For evaluating the losses recorded in the trajectory.
     public let losses = Tape()
