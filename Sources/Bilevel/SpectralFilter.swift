@@ -8,11 +8,15 @@ public enum SpectralFilter {
     /// Exact inverse: 1/μ.
     public static func exact(_ mu: Double) -> Double { 1 / mu }
 
-    /// K-term Neumann series with step α: (1 − (1 − αμ)^K)/μ (≈ αK for μ ≪ 1/(αK), ≈ 1/μ for μ ≫ 1/(αK)).
+    /// K-term Neumann series with step α: (1 − (1 − αμ)^K)/μ = α Σ_{j<K} (1 − αμ)^j
+    /// (≈ αK for μ ≪ 1/(αK), ≈ 1/μ for μ ≫ 1/(αK)). μ > 0, K ≥ 1.
     public static func neumann(_ mu: Double, terms k: Int, step alpha: Double) -> Double {
-        // For tiny αμ use the series αΣ(1 − αμ)^j directly: the closed form cancels catastrophically.
-        if alpha * mu < 1e-8 { return alpha * Double(k) * (1 - 0.5 * Double(k - 1) * alpha * mu) }
-        return (1 - Foundation.pow(1 - alpha * mu, Double(k))) / mu
+        require(mu > 0 && k >= 1 && alpha > 0, "SpectralFilter.neumann: need μ > 0, K ≥ 1, α > 0; got μ = \(mu), K = \(k), α = \(alpha)")
+        let x = alpha * mu
+        // For 0 < αμ < 1, 1 − (1 − x)^K = −expm1(K·log1p(−x)) has no cancellation even when x is tiny
+        // (the plain form loses every digit below x ≈ 1e-16/K); above 1 there is nothing to cancel.
+        if x < 1 { return -Foundation.expm1(Double(k) * Foundation.log1p(-x)) / mu }
+        return (1 - Foundation.pow(1 - x, Double(k))) / mu
     }
 
     /// Damped inverse: 1/(μ + η).

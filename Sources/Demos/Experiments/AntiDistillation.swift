@@ -42,7 +42,7 @@ enum AntiDistillation: Subcommand {
         let mlp = modelName == "mlp"
         // The MLP is retrained from scratch every outer step, so its default grids and budgets are smaller.
         let methods = try MethodSpec.parseList(args.string("methods") ?? (mlp ? "exact,neumann:1,neumann:10,damped:0.1,unrolled:10" : flags[4].defaultValue!), flag: "methods")
-        let kGrid = try (args.doubles("k-grid", default: mlp ? (ctx.quick ? [1, 10] : [1, 3, 10, 30, 100]) : ctx.quick ? [1, 10, 100] : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], in: 1...100_000) ?? []).map { Int($0) }
+        let kGrid = try args.ints("k-grid", default: mlp ? (ctx.quick ? [1, 10] : [1, 3, 10, 30, 100]) : ctx.quick ? [1, 10, 100] : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], in: 1...100_000)
         let etaGrid = try args.doubles("eta-grid", default: mlp ? (ctx.quick ? [0.1] : [0.01, 0.1, 1]) : ctx.quick ? [1e-3, 0.1, 10] : [1e-4, 1e-3, 1e-2, 0.1, 1, 10], in: 1e-12...1e6) ?? []
         let outerSteps = try args.int("outer-steps", default: mlp ? (ctx.quick ? 25 : 150) : ctx.quick ? 400 : 3000, in: 1...10_000_000)
         let outerLR: Double? = try args.string("outer-lr").flatMap { $0 == "auto" ? nil : try Arguments.parseDouble($0, flag: "outer-lr", in: 1e-12...1e6) }

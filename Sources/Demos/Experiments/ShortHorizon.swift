@@ -19,8 +19,8 @@ enum ShortHorizon: Subcommand {
 
     static func run(_ args: Arguments, _ ctx: DemoContext) throws {
         let q = ctx.quick
-        let horizons = try args.doubles("horizons", default: q ? [1, 10, 30, 100] : [1, 3, 10, 30, 100, 300, 1000], in: 1...100_000)!.map { Int($0) }
-        let metaHorizons = try args.doubles("meta-horizons", default: q ? [30, 100, 300] : [100, 1000, 5000], in: 1...1_000_000)!.map { Int($0) }
+        let horizons = try args.ints("horizons", default: q ? [1, 10, 30, 100] : [1, 3, 10, 30, 100, 300, 1000], in: 1...100_000)
+        let metaHorizons = try args.ints("meta-horizons", default: q ? [30, 100, 300] : [100, 1000, 5000], in: 1...1_000_000)
         let kappa = try args.double("condition", default: 1000, in: 1...1e9)
         let s2 = try args.double("noise", default: 0.1, in: 0...1e6)
         let iterations = try args.int("iterations", default: q ? 200 : 400, in: 1...1_000_000)

@@ -26,7 +26,7 @@ enum TwoPoints: Subcommand {
         guard orig.count == 1 else { throw UsageError("--original takes one point x:y") }
         let start = try args.doubles("start", default: [0, 0], in: -1e6...1e6)!
         guard start.count == 2 else { throw UsageError("--start needs two values λ₁,λ₂") }
-        let ks = try args.doubles("neumann", default: [1, 2, 5, 10, 100], in: 1...1_000_000)!.map { Int($0) }
+        let ks = try args.ints("neumann", default: [1, 2, 5, 10, 100], in: 1...1_000_000)
         let outerLR = try args.double("outer-lr", default: 0.02, in: 1e-9...100)
         let steps = try args.int("outer-steps", default: ctx.quick ? 1500 : 3000, in: 1...10_000_000)
 

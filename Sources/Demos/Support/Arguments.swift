@@ -88,6 +88,20 @@ struct Arguments {
         return try parts.map { try Arguments.parseDouble($0, flag: name, in: range) }
     }
 
+    /// A comma-separated list of integers, each in range (`--terms 10,100`; `10.5` is refused, not truncated).
+    func ints(_ name: String, default d: [Int], in range: ClosedRange<Int>) throws -> [Int] {
+        guard let s = values[name] else { return d }
+        let parts = s.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        return try parts.map { try Arguments.parseInt($0, flag: name, in: range) }
+    }
+
+    /// One of a fixed set of words (`--model fourier|mlp`).
+    func choice(_ name: String, default d: String, from options: [String]) throws -> String {
+        guard let s = values[name] else { return d }
+        guard options.contains(s) else { throw UsageError("--\(name) must be one of \(options.joined(separator: ", ")), got '\(s)'") }
+        return s
+    }
+
     static func parseDouble(_ s: String, flag: String, in range: ClosedRange<Double>) throws -> Double {
         guard let v = Double(s.trimmingCharacters(in: .whitespaces)), v.isFinite else {
             throw UsageError("--\(flag) expects a number, got '\(s)'")

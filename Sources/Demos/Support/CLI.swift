@@ -1,7 +1,7 @@
 import Foundation
 
 /// A demo subcommand.
-protocol Subcommand {
+protocol Subcommand: Sendable {
     /// The subcommand's name on the command line.
     static var name: String { get }
     /// One line for the list of subcommands.
@@ -20,31 +20,39 @@ enum DemoCLI {
         ]
     }
 
-    /// Runs the command line (without the program name); returns the exit status.
-    static func run(_ argv: [String]) -> Int32 {
+    /// Runs the command line (without the program name); returns the exit status: 0 done (or `--help`),
+    /// 1 the computation failed, 2 a usage mistake (message and usage on stderr). Never calls `exit`, so
+    /// tests run it in-process; `console` receives stdout and stderr text (tests capture it).
+    static func run(_ argv: [String], console: Console = .standard) -> Int32 {
         guard let first = argv.first, !first.hasPrefix("-") || first == "--help" || first == "-h" else {
-            eprint(overview())
+            console.error(overview())
             return 2
         }
-        if first == "--help" || first == "-h" || first == "help" { print(overview()); return 0 }
+        if first == "--help" || first == "-h" || first == "help" { console.say(overview()); return 0 }
         guard let command = subcommands.first(where: { $0.name == first }) else {
-            eprint("error: unknown subcommand '\(first)'\n\n" + overview())
+            console.error("error: unknown subcommand '\(first)'\n\n" + overview())
             return 2
         }
         let rest = Array(argv.dropFirst())
-        if rest.contains("--help") || rest.contains("-h") { print(usage(command)); return 0 }
+        if rest.contains("--help") || rest.contains("-h") { console.say(usage(command)); return 0 }
+        var out: OutputDirectory?
         do {
             let args = try Arguments(rest, flags: command.flags)
-            let out = try OutputDirectory(path: args.string("out") ?? "out/\(command.name)")
-            let context = DemoContext(name: command.name, seed: try args.seed(), quick: args.has("quick"), out: out,
-                                      forceProgress: args.has("progress"))
+            let seed = try args.seed()
+            out = try OutputDirectory(path: args.string("out") ?? "out/\(command.name)", staged: true)
+            let context = DemoContext(name: command.name, seed: seed, quick: args.has("quick"), out: out!,
+                                      forceProgress: args.has("progress"), console: console)
             try command.run(args, context)
+            // Only a run that finished writes its files: a failure above leaves nothing partial behind.
+            try out!.commit()
             return 0
         } catch let e as UsageError {
-            eprint("error: \(e.description)\n\n" + usage(command))
+            out?.discard()
+            console.error("error: \(e.description)\n\n" + usage(command))
             return 2
         } catch {
-            eprint("error: \(error)")
+            out?.discard()
+            console.error("error: \(error)")
             return 1
         }
     }
@@ -71,3 +79,14 @@ enum DemoCLI {
 }
 
 func eprint(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+/// Where a run's text goes: stdout for tables and `--help`, stderr for errors and progress.
+/// Tests pass closures that collect the text.
+struct Console: Sendable {
+    var say: @Sendable (String) -> Void
+    var error: @Sendable (String) -> Void
+    /// Whether stderr is a terminal (progress is shown there only then, unless `--progress`).
+    var errorIsTerminal: Bool
+
+    static let standard = Console(say: { print($0) }, error: { eprint($0) }, errorIsTerminal: isatty(STDERR_FILENO) != 0)
+}

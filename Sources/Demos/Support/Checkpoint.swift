@@ -4,8 +4,9 @@ import Layers
 import Bilevel
 
 /// `--checkpoint FILE` / `--resume` / `--checkpoint-every N` / `--stop-after N` for long runs.
-/// The state is written atomically every N outer steps; numbers are stored as the hex bit patterns of their
-/// Doubles, so a resumed run continues from exactly the same state and ends with the same numbers.
+/// The state is written atomically every N outer steps as a `CheckpointFile` (exact numbers), so a resumed
+/// run continues from exactly the same state and ends with the same numbers. Add `CheckpointOptions.flags`
+/// to a subcommand's flags, build `CheckpointOptions(args)`, and run solvers with `runCheckpointed`.
 struct CheckpointOptions {
     var path: String?
     var every: Int
@@ -44,8 +45,8 @@ func runCheckpointed<P, M, C, O>(_ solver: BilevelSolver<P, M, C, O>, name: Stri
     var state = solver.initialState()
     var trajectory = Trajectory()
     // A run that had not started when the previous invocation stopped has no file yet: it starts afresh.
-    if options.resume, let file, FileManager.default.fileExists(atPath: file) {
-        (state, trajectory) = try CheckpointCodec.load(file, template: state)
+    if options.resume, let file, let saved = try CheckpointCodec.load(file, template: state) {
+        (state, trajectory) = saved
     }
     let progress = ctx.progress(name)
     while state.outerStep < solver.maxOuterSteps {
@@ -64,61 +65,58 @@ func runCheckpointed<P, M, C, O>(_ solver: BilevelSolver<P, M, C, O>, name: Stri
     return BilevelRun(state: state, trajectory: trajectory, converged: false, cancelled: false, lastDiagnostics: nil)
 }
 
-/// Encoding of a run's state and trajectory as JSON of exact (hex bit pattern) numbers.
+/// A bilevel run's state and trajectory as a `CheckpointFile` (every number exact).
 enum CheckpointCodec {
-    static func hex(_ xs: [Double]) -> JSON { .array(xs.map { .string(String($0.bitPattern, radix: 16)) }) }
-    static func unhex(_ any: Any?, _ key: String) throws -> [Double] {
-        guard let a = any as? [String] else { throw DemoError("checkpoint: missing or malformed '\(key)'") }
-        return try a.map { s in
-            guard let bits = UInt64(s, radix: 16) else { throw DemoError("checkpoint: malformed number in '\(key)'") }
-            return Double(bitPattern: bits)
-        }
-    }
-
     static func save(_ path: String, state s: BilevelState, trajectory t: Trajectory) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = try OutputDirectory(path: url.deletingLastPathComponent().path)
-        let json: JSON = .object([
-            ("outer_step", .int(s.outerStep)), ("outer_iteration", .int(s.outer.iteration)),
-            ("lambda", hex(s.outer.weights.scalars)), ("outer_slots", .array(s.outer.slots.map { hex($0.scalars) })),
-            ("inner_weights", hex(s.inner.optimizer.weights.scalars)), ("inner_slots", .array(s.inner.optimizer.slots.map { hex($0.scalars) })),
-            ("inner_iteration", .int(s.inner.optimizer.iteration)), ("inner_step", .int(s.inner.step)),
-            ("initial_weights", hex(s.initialWeights.scalars)), ("initial_lambda", hex(s.initialLambda.scalars)),
-            ("t_step", .array(t.step.map(JSON.int))), ("t_outer", hex(t.outerLoss)), ("t_inner", hex(t.innerLoss)),
-            ("t_lnorm", hex(t.lambdaNorm)), ("t_ldist", hex(t.lambdaDistance)), ("t_wnorm", hex(t.weightsNorm)),
-            ("t_wdist", hex(t.weightsDistance)), ("t_hnorm", hex(t.hypergradientNorm)),
-            ("t_accuracy", hex(t.metrics.map { $0["accuracy"] ?? .nan })),
-            ("t_lambda_steps", .array(t.lambdas.map { .int($0.step) })), ("t_lambdas", .array(t.lambdas.map { hex($0.lambda.scalars) })),
-        ])
-        try dir.write(try json.render(), to: url.lastPathComponent)
+        var a: [String: [Double]] = [
+            "lambda": s.outer.weights.scalars, "outer_iteration": [Double(s.outer.iteration)], "outer_slots": [Double(s.outer.slots.count)],
+            "inner_weights": s.inner.optimizer.weights.scalars, "inner_iteration": [Double(s.inner.optimizer.iteration)],
+            "inner_slots": [Double(s.inner.optimizer.slots.count)], "inner_step": [Double(s.inner.step)],
+            "initial_weights": s.initialWeights.scalars, "initial_lambda": s.initialLambda.scalars,
+            "t_step": t.step.map(Double.init), "t_outer": t.outerLoss, "t_inner": t.innerLoss, "t_lnorm": t.lambdaNorm,
+            "t_ldist": t.lambdaDistance, "t_wnorm": t.weightsNorm, "t_wdist": t.weightsDistance, "t_hnorm": t.hypergradientNorm,
+            // Only the accuracy metric is kept (NaN where a step had none): it is the one the demos plot.
+            "t_accuracy": t.metrics.map { $0["accuracy"] ?? .nan },
+            "t_lambda_steps": t.lambdas.map { Double($0.step) }, "t_lambdas": t.lambdas.flatMap { $0.lambda.scalars },
+        ]
+        for (k, slot) in s.outer.slots.enumerated() { a["outer_slot_\(k)"] = slot.scalars }
+        for (k, slot) in s.inner.optimizer.slots.enumerated() { a["inner_slot_\(k)"] = slot.scalars }
+        try CheckpointFile(step: s.outerStep, arrays: a).save(to: path)
     }
 
-    static func load(_ path: String, template: BilevelState) throws -> (BilevelState, Trajectory) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--resume: cannot read checkpoint \(path)") }
-        guard let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw DemoError("checkpoint \(path) is not valid JSON") }
-        func int(_ k: String) throws -> Int { guard let v = o[k] as? Int else { throw DemoError("checkpoint \(path): missing '\(k)'") }; return v }
-        func vec(_ k: String) throws -> Tensor { Tensor(try unhex(o[k], k)) }
-        func vecs(_ k: String) throws -> [Tensor] { try ((o[k] as? [Any]) ?? []).map { Tensor(try unhex($0, k)) } }
-        var s = template
-        let lambda = try vec("lambda"), w = try vec("inner_weights")
-        guard lambda.shape == template.lambda.shape, w.shape == template.weights.shape else {
-            throw DemoError("checkpoint \(path) was written by a run with other settings (λ or w has another size)")
+    /// Reads a checkpoint into a copy of `template` (the state a fresh run starts from); nil if there is no file.
+    static func load(_ path: String, template: BilevelState) throws -> (BilevelState, Trajectory)? {
+        guard let f = try CheckpointFile.load(from: path) else { return nil }
+        func vec(_ k: String, like t: Tensor) throws -> Tensor {
+            let v = try f.array(k)
+            guard v.count == t.count else {
+                throw DemoError("checkpoint \(path) was written by a run with other settings ('\(k)' has \(v.count) numbers, this run needs \(t.count))")
+            }
+            return Tensor(shape: t.shape, scalars: v)
         }
-        s.outer = OptimizerState(weights: lambda, slots: try vecs("outer_slots"), iteration: try int("outer_iteration"))
-        s.inner = InnerState(optimizer: OptimizerState(weights: w, slots: try vecs("inner_slots"), iteration: try int("inner_iteration")),
-                             step: try int("inner_step"))
-        s.initialWeights = try vec("initial_weights")
-        s.initialLambda = try vec("initial_lambda")
-        s.outerStep = try int("outer_step")
+        func slots(_ prefix: String, like t: Tensor) throws -> [Tensor] {
+            try (0..<f.integer(prefix + "s")).map { try vec("\(prefix)_\($0)", like: t) }
+        }
+        var s = template
+        s.outer = OptimizerState(weights: try vec("lambda", like: template.lambda), slots: try slots("outer_slot", like: template.lambda),
+                                 iteration: try f.integer("outer_iteration"))
+        s.inner = InnerState(optimizer: OptimizerState(weights: try vec("inner_weights", like: template.weights),
+                                                       slots: try slots("inner_slot", like: template.weights),
+                                                       iteration: try f.integer("inner_iteration")),
+                             step: try f.integer("inner_step"))
+        s.initialWeights = try vec("initial_weights", like: template.initialWeights)
+        s.initialLambda = try vec("initial_lambda", like: template.initialLambda)
+        s.outerStep = f.step
         var t = Trajectory()
-        t.step = (o["t_step"] as? [Int]) ?? []
-        t.outerLoss = try unhex(o["t_outer"], "t_outer"); t.innerLoss = try unhex(o["t_inner"], "t_inner")
-        t.lambdaNorm = try unhex(o["t_lnorm"], "t_lnorm"); t.lambdaDistance = try unhex(o["t_ldist"], "t_ldist")
-        t.weightsNorm = try unhex(o["t_wnorm"], "t_wnorm"); t.weightsDistance = try unhex(o["t_wdist"], "t_wdist")
-        t.hypergradientNorm = try unhex(o["t_hnorm"], "t_hnorm")
-        t.metrics = try unhex(o["t_accuracy"], "t_accuracy").map { $0.isNaN ? [:] : ["accuracy": $0] }
-        let steps = (o["t_lambda_steps"] as? [Int]) ?? []
-        t.lambdas = zip(steps, try vecs("t_lambdas")).map { ($0, $1) }
+        t.step = try f.integers("t_step")
+        t.outerLoss = try f.array("t_outer"); t.innerLoss = try f.array("t_inner")
+        t.lambdaNorm = try f.array("t_lnorm"); t.lambdaDistance = try f.array("t_ldist")
+        t.weightsNorm = try f.array("t_wnorm"); t.weightsDistance = try f.array("t_wdist")
+        t.hypergradientNorm = try f.array("t_hnorm")
+        t.metrics = try f.array("t_accuracy").map { $0.isNaN ? [:] : ["accuracy": $0] }
+        let steps = try f.integers("t_lambda_steps"), flat = try f.array("t_lambdas"), n = template.lambda.count
+        guard flat.count == steps.count * n else { throw DemoError("checkpoint \(path): λ history has \(flat.count) numbers for \(steps.count) steps") }
+        t.lambdas = steps.enumerated().map { k, step in (step, Tensor(shape: template.lambda.shape, scalars: Array(flat[k * n ..< (k + 1) * n]))) }
         return (s, t)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A JSON value with deterministic output: object keys keep the order given, numbers print in
-/// Swift's shortest round-trip form, so the same numbers always give byte-identical files.
+/// A JSON value with deterministic output: object keys are sorted, numbers print in Swift's shortest
+/// round-trip form (integral values without a fraction), so the same numbers always give byte-identical
+/// files. Non-finite numbers and duplicate keys are refused with an error naming where they are.
 indirect enum JSON {
     case number(Double)
     case int(Int)
@@ -26,7 +27,7 @@ indirect enum JSON {
         switch self {
         case .number(let x):
             guard x.isFinite else { throw DemoError("refusing to write \(x) at \(path) in result.json: the computation produced a non-finite number") }
-            out += x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
+            out += JSON.format(x)
         case .int(let i): out += String(i)
         case .string(let s): out += JSON.quote(s)
         case .bool(let b): out += b ? "true" : "false"
@@ -49,14 +50,25 @@ indirect enum JSON {
             }
         case .object(let kv):
             if kv.isEmpty { out += "{}"; return }
+            // Sorted keys: the file does not depend on the order a demo happened to build its object in.
+            let sorted = kv.sorted { $0.0 < $1.0 }
+            for (a, b) in zip(sorted, sorted.dropFirst()) where a.0 == b.0 {
+                throw DemoError("refusing to write a JSON object with the key '\(a.0)' twice at \(path)")
+            }
             out += "{\n"
-            for (i, (k, v)) in kv.enumerated() {
+            for (i, (k, v)) in sorted.enumerated() {
                 out += pad + JSON.quote(k) + ": "
                 try v.write(into: &out, indent: indent + 1, path: "\(path).\(k)")
                 out += i + 1 < kv.count ? ",\n" : "\n"
             }
             out += end + "}"
         }
+    }
+
+    /// A finite number as JSON text: integral values below 1e15 without a fraction ("3", not "3.0"),
+    /// everything else in Swift's shortest round-trip form ("0.1", "1e-05"), which parses back exactly.
+    static func format(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
     }
 
     static func quote(_ s: String) -> String {

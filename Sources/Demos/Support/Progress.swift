@@ -1,29 +1,39 @@
 import Foundation
 
 /// Progress on stderr for long runs: step, loss, elapsed and estimated remaining time. Silent when
-/// stderr is not a terminal, unless `--progress` was given.
+/// stderr is not a terminal, unless `--progress` was given. Prints at most twice a second (and always the
+/// last step), so reporting every step costs nothing.
 final class ProgressReporter {
     let enabled: Bool
     let label: String
-    private let start = Date()
+    private let sink: @Sendable (String) -> Void
+    private let start: Date
     private var lastPrint = Date.distantPast
 
-    init(label: String, forced: Bool) {
+    init(label: String, forced: Bool, console: Console = .standard) {
         self.label = label
-        enabled = forced || isatty(STDERR_FILENO) != 0
+        enabled = forced || console.errorIsTerminal
+        sink = console.error
+        start = Date()
     }
 
-    /// Reports step `done` of `total` (at most a few times per second).
+    /// Reports step `done` of `total`, with free text (e.g. "outer loss 0.12").
     func report(_ done: Int, of total: Int, _ detail: String = "") {
         guard enabled else { return }
         let now = Date()
         guard now.timeIntervalSince(lastPrint) > 0.5 || done == total else { return }
         lastPrint = now
-        let elapsed = now.timeIntervalSince(start)
-        let remaining = done > 0 ? elapsed * Double(total - done) / Double(done) : .nan
-        let line = String(format: "%@: %d/%d %@  elapsed %.1fs  remaining ~%@", label, done, total, detail, elapsed,
-                          remaining.isFinite ? String(format: "%.1fs", remaining) : "?")
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        sink(ProgressReporter.line(label: label, done: done, total: total, detail: detail, elapsed: now.timeIntervalSince(start)))
+    }
+
+    /// Reports step `done` of `total` with the current loss.
+    func report(step done: Int, of total: Int, loss: Double) { report(done, of: total, "loss \(fmt(loss, 4))") }
+
+    /// One progress line; the remaining time extrapolates the mean time per step so far.
+    static func line(label: String, done: Int, total: Int, detail: String, elapsed: Double) -> String {
+        let remaining = done > 0 ? elapsed * Double(max(total - done, 0)) / Double(done) : .nan
+        return "\(label): step \(done)/\(total)" + (detail.isEmpty ? "" : "  \(detail)")
+            + String(format: "  elapsed %.1fs  remaining ~", elapsed) + (remaining.isFinite ? String(format: "%.1fs", remaining) : "?")
     }
 }
 
@@ -34,11 +44,15 @@ struct DemoContext {
     let quick: Bool
     let out: OutputDirectory
     let forceProgress: Bool
+    var console: Console = .standard
 
-    func progress(_ label: String) -> ProgressReporter { ProgressReporter(label: "\(name) \(label)", forced: forceProgress) }
+    /// A progress reporter for one phase of the run ("<demo> <label>: step 3/10 …" on stderr).
+    func progress(_ label: String) -> ProgressReporter {
+        ProgressReporter(label: "\(name) \(label)", forced: forceProgress, console: console)
+    }
 
-    /// Prints to stdout.
-    func say(_ s: String) { print(s) }
+    /// Prints a line (a summary table, a note) to stdout.
+    func say(_ s: String) { console.say(s) }
 }
 
 /// A readable fixed-width table for stdout.

@@ -63,7 +63,7 @@ struct Plot {
             s += "<text x=\"\(f(margin.left - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(tickLabel(t, yLog))</text>\n"
         }
         s += "<g clip-path=\"url(#plot)\">\n"
-        var legend: [(String, String, Bool, Bool)] = []   // name, colour, is line, dashed
+        var legend: [(String, String, Bool, Bool, Marker?)] = []   // name, colour, is line, dashed, marker of a point layer
         for layer in layers {
             switch layer {
             case let .cells(x0, x1, y0, y1, nx, ny, colors):
@@ -85,7 +85,7 @@ struct Plot {
                 let top = zip(xs, upper).filter { valid($0.0, xLog) && valid($0.1, yLog) }.map { "\(f(tx($0.0))),\(f(ty($0.1)))" }
                 let bottom = zip(xs, lower).filter { valid($0.0, xLog) && valid($0.1, yLog) }.reversed().map { "\(f(tx($0.0))),\(f(ty($0.1)))" }
                 s += "<polygon points=\"\((top + bottom).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.85\" stroke=\"white\" stroke-width=\"0.5\"/>\n"
-                if let name { legend.append((name, color, false, false)) }
+                if let name { legend.append((name, color, false, false, nil)) }
             case let .line(name, xs, ys, color, w, dashed):
                 var segments: [[String]] = [[]]
                 for (x, y) in zip(xs, ys) {
@@ -95,11 +95,11 @@ struct Plot {
                 for seg in segments where seg.count > 1 {
                     s += "<polyline points=\"\(seg.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(w)\"\(dashed ? " stroke-dasharray=\"6,4\"" : "") stroke-linejoin=\"round\"/>\n"
                 }
-                if let name { legend.append((name, color, true, dashed)) }
+                if let name { legend.append((name, color, true, dashed, nil)) }
             case let .points(name, xs, ys, color, size, marker):
                 for (x, y) in zip(xs, ys) where valid(x, xLog) && valid(y, yLog) { s += Plot.marker(marker, tx(x), ty(y), size, color) }
                 s += "\n"
-                if let name { legend.append((name, color, false, false)) }
+                if let name { legend.append((name, color, false, false, marker)) }
             case let .arrows(xs, ys, dxs, dys, color):
                 for k in xs.indices {
                     s += "<line x1=\"\(f(tx(xs[k])))\" y1=\"\(f(ty(ys[k])))\" x2=\"\(f(tx(xs[k] + dxs[k])))\" y2=\"\(f(ty(ys[k] + dys[k])))\" stroke=\"\(color)\" stroke-width=\"1.2\" marker-end=\"url(#arrow)\"/>"
@@ -120,9 +120,10 @@ struct Plot {
             let top = legendCorner == .topRight || legendCorner == .topLeft
             let lx = right ? margin.left + pw - lw - 8 : margin.left + 8, ly = top ? margin.top + 8 : margin.top + ph - lh - 8
             s += "<rect x=\"\(f(lx))\" y=\"\(f(ly))\" width=\"\(f(lw))\" height=\"\(f(lh))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n"
-            for (k, (name, color, isLine, dashed)) in legend.enumerated() {
+            for (k, (name, color, isLine, dashed, marker)) in legend.enumerated() {
                 let y = ly + 16 + 18 * Double(k)
-                s += isLine ? "<line x1=\"\(f(lx + 4))\" y1=\"\(f(y - 4))\" x2=\"\(f(lx + 21))\" y2=\"\(f(y - 4))\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dashed ? " stroke-dasharray=\"4,3\"" : "")/>"
+                s += marker.map { Plot.marker($0, lx + 13, y - 4, 4, color) } ?? ""
+                s += marker != nil ? "" : isLine ? "<line x1=\"\(f(lx + 4))\" y1=\"\(f(y - 4))\" x2=\"\(f(lx + 21))\" y2=\"\(f(y - 4))\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dashed ? " stroke-dasharray=\"4,3\"" : "")/>"
                             : "<rect x=\"\(f(lx + 8))\" y=\"\(f(y - 9))\" width=\"10\" height=\"10\" fill=\"\(color)\"/>"
                 s += "<text x=\"\(f(lx + 24))\" y=\"\(f(y))\">\(escape(name))</text>\n"
             }
