@@ -72,18 +72,25 @@ public final class LocalDerivatives<P: BilevelProblem> {
         return h
     }
 
-    /// An estimate of the largest eigenvalue of H by power iteration from a seeded start
+    /// An estimate of the largest eigenvalue magnitude of H by power iteration from a seeded start
     /// (|Rayleigh quotient| after `iterations` products).
     public func largestEigenvalue(iterations: Int = 30, seed: UInt64 = 0x5eed) -> Double {
+        abs(dominantEigenvalue(iterations: iterations, seed: seed))
+    }
+
+    /// The eigenvalue of H of largest magnitude, with its sign, by power iteration from a seeded start
+    /// (the Rayleigh quotient vᵀHv/vᵀv after `iterations` products). Negative means w is not a minimum of J_in
+    /// along the dominant direction. Approaches |μ|_max from below; +∞ if a product is not finite.
+    public func dominantEigenvalue(iterations: Int = 30, seed: UInt64 = 0x5eed) -> Double {
         var g = SeededGenerator(seed: seed)
         var v = Tensor.randomNormal(weights.shape, using: &g)
         var estimate = 0.0
         for _ in 0..<iterations {
             let nv = v.norm
-            guard nv > 0, nv.isFinite else { return nv.isFinite ? 0 : .infinity }
+            guard nv > 0, nv.isFinite else { return nv.isFinite ? estimate : .infinity }
             v = (1 / nv) * v
             let hv = hessianProduct(v)
-            estimate = abs(v.dot(hv))
+            estimate = v.dot(hv)
             v = hv
         }
         return estimate

@@ -129,18 +129,21 @@ public struct BilevelSolver<P: BilevelProblem, M: HypergradientMethod, C: Soluti
     }
 
     /// One outer step in place; returns the hypergradient used and appends to `trajectory`.
+    /// Pass the same `workspace` to consecutive steps to reuse its tapes (nil: fresh tapes).
     @discardableResult
-    public func step(_ s: inout BilevelState, trajectory: inout Trajectory) throws -> Hypergradient {
+    public func step(_ s: inout BilevelState, trajectory: inout Trajectory, workspace: BilevelWorkspace? = nil) throws -> Hypergradient {
         let lambda = s.lambda
-        try concept.updateInner(problem, lambda: lambda, state: &s.inner, initialWeights: s.initialWeights)
+        let ws = workspace ?? BilevelWorkspace()
+        try concept.updateInner(problem, lambda: lambda, state: &s.inner, initialWeights: s.initialWeights, workspace: ws)
         let hg: Hypergradient
         do {
             hg = try method.hypergradient(of: problem, lambda: lambda, weights: s.weights,
-                                          context: HypergradientContext(initialWeights: s.initialWeights, innerStep: s.inner.step))
+                                          context: HypergradientContext(initialWeights: s.initialWeights, innerStep: s.inner.step,
+                                                                        workspace: ws))
         } catch let e as BilevelError {
             throw BilevelError("outer step \(s.outerStep): \(e.description)")
         }
-        let tape = Tape()
+        let tape = ws.losses
         let outerLoss = problem.outerLoss(lambda: lambda, weights: s.weights, tape: tape)
         let innerLoss = problem.innerLoss(lambda: lambda, weights: s.weights, step: s.inner.step, tape: tape)
         guard outerLoss.isFinite else {
@@ -173,9 +176,10 @@ public struct BilevelSolver<P: BilevelProblem, M: HypergradientMethod, C: Soluti
         var trajectory = Trajectory()
         var converged = false, cancelled = false
         var last: HypergradientDiagnostics?
+        let workspace = BilevelWorkspace()
         while s.outerStep < maxOuterSteps {
             let before = s.lambda
-            let hg = try step(&s, trajectory: &trajectory)
+            let hg = try step(&s, trajectory: &trajectory, workspace: workspace)
             last = hg.diagnostics
             if let tolerance, (s.lambda - before).norm <= tolerance * max(before.norm, .leastNormalMagnitude) {
                 converged = true

@@ -25,6 +25,17 @@ public protocol SolutionConcept: Sendable {
     func initialInnerState(weights w0: Tensor) -> InnerState
     /// Updates the inner weights for outer value λ (w₀ is the run's initial weights).
     func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor) throws
+    /// The same, reusing the tapes of `workspace` (what `BilevelSolver` calls). Default: ignores the workspace.
+    func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor,
+                                        workspace: BilevelWorkspace) throws
+}
+
+extension SolutionConcept {
+    /// Ignores the workspace: calls the four-argument `updateInner` (for concepts that have no tapes to reuse).
+    public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor,
+                                               workspace: BilevelWorkspace) throws {
+        try updateInner(problem, lambda: lambda, state: &state, initialWeights: w0)
+    }
 }
 
 /// Runs the inner optimizer for at most `steps` steps, stopping early when ‖∂J_in/∂w‖ ≤ tolerance.
@@ -47,6 +58,10 @@ func trainInner<P: BilevelProblem, O: Optimizer>(_ problem: P, _ optimizer: O, l
 /// Cold start: every outer step re-initializes w ← w₀ (and the optimizer state) and solves the inner
 /// problem again — with the problem's exact inner solve when it has one (and `useExactSolve`), otherwise
 /// `steps` optimizer steps (or until ‖∂J_in/∂w‖ ≤ `gradientTolerance`).
+///
+/// The inner step counter restarts at 0 too **(ours)**: a stochastic objective sees the same minibatches
+/// t = 0, 1, … in every cold start, so the trained w(λ) is a deterministic function of λ — exactly the
+/// function `FullUnrolling` differentiates (it replays steps 0 … K−1 from w₀).
 public struct ColdStart<O: Optimizer>: SolutionConcept {
     /// The inner optimizer.
     public var optimizer: O
@@ -72,13 +87,19 @@ public struct ColdStart<O: Optimizer>: SolutionConcept {
 
     /// Resets to w₀ with fresh optimizer state, then the exact solve or up to `steps` optimizer steps.
     public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor) throws {
+        try updateInner(problem, lambda: lambda, state: &state, initialWeights: w0, workspace: BilevelWorkspace())
+    }
+
+    /// The same, with the inner-training tapes of `workspace` (reused across outer steps).
+    public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor,
+                                               workspace: BilevelWorkspace) throws {
         if useExactSolve, let w = problem.solveInner(lambda: lambda, from: w0) {
-            state.optimizer = optimizer.initialState(weights: w)
+            state = InnerState(optimizer: optimizer.initialState(weights: w))
             return
         }
-        state.optimizer = optimizer.initialState(weights: w0)
+        state = InnerState(optimizer: optimizer.initialState(weights: w0))
         try trainInner(problem, optimizer, lambda: lambda, state: &state, steps: steps, tolerance: gradientTolerance,
-                       tapes: (Tape(), Tape()))
+                       tapes: (workspace.innerGradient, workspace.innerStep))
     }
 }
 
@@ -115,11 +136,17 @@ public struct WarmStart<O: Optimizer>: SolutionConcept {
 
     /// Continues from the current w and optimizer state: the exact solve, or up to T optimizer steps.
     public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor) throws {
+        try updateInner(problem, lambda: lambda, state: &state, initialWeights: w0, workspace: BilevelWorkspace())
+    }
+
+    /// The same, with the inner-training tapes of `workspace` (reused across outer steps).
+    public func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor,
+                                               workspace: BilevelWorkspace) throws {
         if useExactSolve, let w = problem.solveInner(lambda: lambda, from: state.optimizer.weights) {
             state.optimizer.weights = w
             return
         }
         try trainInner(problem, optimizer, lambda: lambda, state: &state, steps: stepsPerOuterStep,
-                       tolerance: gradientTolerance, tapes: (Tape(), Tape()))
+                       tolerance: gradientTolerance, tapes: (workspace.innerGradient, workspace.innerStep))
     }
 }

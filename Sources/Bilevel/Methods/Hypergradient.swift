@@ -25,6 +25,9 @@ public struct HypergradientDiagnostics: Sendable, CustomStringConvertible {
     public var rank: Int? = nil
     /// Estimated λ_max(H) (Neumann's stability check).
     public var largestEigenvalue: Double? = nil
+    /// Unrolling only: the largest number of optimizer states held at once (memory, in units of
+    /// (2 + stateCount)·n doubles); K + 1 without checkpoints, about K/c + c with checkpoints every c steps.
+    public var storedStates: Int? = nil
     /// How an iterative solve stopped.
     public var status: String = "ok"
 
@@ -34,22 +37,27 @@ public struct HypergradientDiagnostics: Sendable, CustomStringConvertible {
         if let r = relativeResidual { parts.append("relative residual \(r)") }
         if let r = rank { parts.append("rank \(r)") }
         if let l = largestEigenvalue { parts.append("λ_max ≈ \(l)") }
+        if let s = storedStates { parts.append("\(s) stored states") }
         parts.append(status)
         return parts.joined(separator: ", ")
     }
 }
 
 /// Where a hypergradient is taken: besides (λ, w), the run's initial weights w₀ (full unrolling
-/// differentiates the whole inner run from w₀) and the inner step counter (stochastic objectives).
-public struct HypergradientContext: Sendable {
+/// differentiates the whole inner run from w₀), the inner step counter (stochastic objectives), and
+/// optionally the tapes to reuse (nil: fresh tapes for this call).
+public struct HypergradientContext {
     /// w₀, the weights the inner run started from (full unrolling differentiates from here).
     public var initialWeights: Tensor
     /// The inner step counter t at this point (stochastic objectives pick minibatch t from it).
     public var innerStep: Int
-    /// A context with w₀ and the inner step (default 0).
-    public init(initialWeights: Tensor, innerStep: Int = 0) {
+    /// Tapes to reuse across calls (`BilevelSolver.run` passes one per run); nil: fresh tapes.
+    public var workspace: BilevelWorkspace?
+    /// A context with w₀, the inner step (default 0) and optionally a workspace whose tapes to reuse.
+    public init(initialWeights: Tensor, innerStep: Int = 0, workspace: BilevelWorkspace? = nil) {
         self.initialWeights = initialWeights
         self.innerStep = innerStep
+        self.workspace = workspace
     }
 }
 
@@ -77,7 +85,8 @@ extension ImplicitHypergradientMethod {
     /// dJ_out/dλ = ∂J_out/∂λ − Mᵀ v with v = `approximateInverse`(∂J_out/∂w); throws if v or the result is not finite.
     public func hypergradient<P: BilevelProblem>(of problem: P, lambda: Tensor, weights: Tensor,
                                                  context: HypergradientContext) throws -> Hypergradient {
-        let d = LocalDerivatives(problem: problem, lambda: lambda, weights: weights, step: context.innerStep)
+        let d = LocalDerivatives(problem: problem, lambda: lambda, weights: weights, step: context.innerStep,
+                                 tape: context.workspace?.derivatives ?? Tape())
         let outer = d.outerGradients()
         var diag = HypergradientDiagnostics(method: name)
         let v = try approximateInverse(d, outer.weights, &diag)

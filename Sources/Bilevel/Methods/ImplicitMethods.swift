@@ -46,8 +46,11 @@ public struct ExactHypergradient: ImplicitHypergradientMethod {
 ///
 /// Convention: **K counts terms**, so K terms equal K unrolled gradient steps from a stationary point
 /// (torchopt, betty and hypertorch count K + 1 terms for "K iterations"). The series converges only if
-/// α·λ_max(H) < 2: before iterating, λ_max is estimated by power iteration (`stabilityCheckIterations`
-/// products; 0 turns the check off) and a step that diverges is refused with the largest safe step.
+/// 0 < α·μ < 2 for every eigenvalue μ of H: before iterating, the eigenvalue of largest magnitude is estimated by
+/// power iteration (`stabilityCheckIterations` products; 0 turns the check off); a step with α·λ_max ≥ 2 is refused
+/// with the largest safe step, and a dominant *negative* eigenvalue (w is not a minimum) is refused for every step.
+/// A non-finite iterate stops the series with an error naming the term. Smaller negative eigenvalues are not
+/// detected: they make the series grow like (1 + α|μ|)^K, which the non-finite check catches only when it overflows.
 public struct NeumannSeries: ImplicitHypergradientMethod {
     /// K, the number of series terms (K − 1 Hessian-vector products).
     public var terms: Int
@@ -70,8 +73,19 @@ public struct NeumannSeries: ImplicitHypergradientMethod {
     public func approximateInverse<P: BilevelProblem>(_ d: LocalDerivatives<P>, _ b: Tensor,
                                                       _ diag: inout HypergradientDiagnostics) throws -> Tensor {
         if stabilityCheckIterations > 0 {
-            let lmax = d.largestEigenvalue(iterations: stabilityCheckIterations)
-            diag.largestEigenvalue = lmax
+            let dominant = d.dominantEigenvalue(iterations: stabilityCheckIterations)
+            diag.largestEigenvalue = dominant
+            guard dominant.isFinite else {
+                throw BilevelError("neumann: a Hessian-vector product of the inner objective is not finite at this (λ, w); " +
+                                   "check the inner problem for overflow or NaN data")
+            }
+            // A dominant negative eigenvalue μ makes |1 − αμ| > 1 for every α > 0: no step can fix it.
+            if dominant < 0 {
+                throw BilevelError("neumann: the Hessian of the inner objective has a negative eigenvalue ≈ \(dominant) of largest " +
+                                   "magnitude, so the series diverges for every step α; train the inner problem closer to a " +
+                                   "minimum, or use DampedInverse with a damping η above \(-dominant)")
+            }
+            let lmax = dominant
             // 1% margin: power iteration approaches λ_max from below.
             if !(step * lmax * 1.01 < 2) {
                 throw BilevelError("neumann: step α = \(step) times λ_max(H) ≈ \(lmax) is \(step * lmax) ≥ 2, so the series diverges; " +

@@ -23,7 +23,7 @@ public struct TruncatedUnrolling<O: Optimizer>: HypergradientMethod {
                                                  context: HypergradientContext) throws -> Hypergradient {
         try unrolledHypergradient(problem, lambda: lambda, from: optimizer.initialState(weights: weights),
                                   unrolled: UnrolledOptimization(optimizer: optimizer, steps: steps),
-                                  stepOffset: context.innerStep, name: name)
+                                  stepOffset: context.innerStep, name: name, workspace: context.workspace)
     }
 }
 
@@ -52,21 +52,22 @@ public struct FullUnrolling<O: Optimizer>: HypergradientMethod {
                                                  context: HypergradientContext) throws -> Hypergradient {
         try unrolledHypergradient(problem, lambda: lambda, from: optimizer.initialState(weights: context.initialWeights),
                                   unrolled: UnrolledOptimization(optimizer: optimizer, steps: steps, checkpointInterval: checkpointInterval),
-                                  stepOffset: 0, name: name)
+                                  stepOffset: 0, name: name, workspace: context.workspace)
     }
 }
 
 private func unrolledHypergradient<P: BilevelProblem, O: Optimizer>(
     _ problem: P, lambda: Tensor, from state: OptimizerState, unrolled: UnrolledOptimization<O>,
-    stepOffset: Int, name: String) throws -> Hypergradient {
+    stepOffset: Int, name: String, workspace: BilevelWorkspace?) throws -> Hypergradient {
     do {
         let (value, g) = try unrolled.hypergradient(
             outer: { l, w in problem.outerObjective(lambda: l, weights: w) },
             inner: { l, w, t in problem.innerObjective(lambda: l, weights: w, step: stepOffset + t) },
-            lambda: lambda, from: state)
+            lambda: lambda, from: state, tapes: workspace.map { ($0.innerGradient, $0.innerStep) })
         var diag = HypergradientDiagnostics(method: name)
         diag.iterations = unrolled.steps
         diag.products = unrolled.steps
+        diag.storedStates = g.peakStoredStates
         return Hypergradient(gradient: g.lambda, outerLoss: value, diagnostics: diag)
     } catch let e as TrainingError {
         throw BilevelError("\(name): \(e.description)")

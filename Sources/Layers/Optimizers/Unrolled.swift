@@ -48,9 +48,11 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
     }
 
     /// Runs the K steps forward without differentiating; throws if a loss or weight becomes non-finite.
-    public func run(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState) throws -> OptimizerState {
+    /// `tapes` (gradient, step) are reused when given, so repeated calls do not re-allocate their buffers.
+    public func run(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState,
+                    tapes given: (Tape, Tape)? = nil) throws -> OptimizerState {
         var state = initial
-        let tapes = (Tape(), Tape())
+        let tapes = given ?? (Tape(), Tape())
         for _ in 0..<steps { _ = try advance(&state, objective, lambda, tapes) }
         return state
     }
@@ -58,10 +60,10 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
     /// Differentiates v = c·w_K through the K steps: returns the final state and ∂v/∂λ, ∂v/∂w₀, ∂v/∂h
     /// (the response-term part of a hypergradient; add ∂J_out/∂λ yourself, or use `hypergradient`).
     public func reverse(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState,
-                        weightsCotangent: Tensor) throws -> Gradients {
+                        weightsCotangent: Tensor, tapes given: (Tape, Tape)? = nil) throws -> Gradients {
         require(weightsCotangent.shape == initial.weights.shape,
                      "UnrolledOptimization: cotangent of shape \(weightsCotangent.shape) does not match weights of shape \(initial.weights.shape)")
-        let tapes = (Tape(), Tape())
+        let tapes = given ?? (Tape(), Tape())
         let interval = checkpointInterval ?? max(steps, 1)
         // Forward: keep the states at the segment starts 0, c, 2c, …
         var checkpoints: [OptimizerState] = [initial]
@@ -112,10 +114,12 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
     /// The hypergradient of J_out(λ, w_K(λ)) through the K steps: its value, the total derivative
     /// dJ_out/dλ = ∂J_out/∂λ + (∂w_K/∂λ)ᵀ ∂J_out/∂w, and the derivatives with respect to w₀ and h.
     public func hypergradient(outer: (_ lambda: Variable, _ weights: Variable) -> Variable, inner: InnerObjective,
-                              lambda: Tensor, from initial: OptimizerState) throws -> (value: Double, gradients: Gradients) {
-        let final = try run(inner, lambda: lambda, from: initial)
-        let direct = Tape().valueAndGradient(of: { outer($0[0], $0[1]) }, at: [lambda, final.weights])
-        var g = try reverse(inner, lambda: lambda, from: initial, weightsCotangent: direct.gradients[1])
+                              lambda: Tensor, from initial: OptimizerState,
+                              tapes given: (Tape, Tape)? = nil) throws -> (value: Double, gradients: Gradients) {
+        let tapes = given ?? (Tape(), Tape())
+        let final = try run(inner, lambda: lambda, from: initial, tapes: tapes)
+        let direct = tapes.0.valueAndGradient(of: { outer($0[0], $0[1]) }, at: [lambda, final.weights])
+        var g = try reverse(inner, lambda: lambda, from: initial, weightsCotangent: direct.gradients[1], tapes: tapes)
         g.lambda = g.lambda + direct.gradients[0]
         return (direct.value, g)
     }
