@@ -7,13 +7,13 @@ import TapeKernels
 /// The same request sequence after a reset returns the same addresses, which is what lets a
 /// sweep be replayed for a new tangent with its primal values still in place.
 final class Arena {
-    private var chunks: [(base: UnsafeMutablePointer<Double>, capacity: Int)] = []
-    private var chunkIndex = 0
-    private var offset = 0
+    @exclusivity(unchecked) private var chunks: [(base: UnsafeMutablePointer<Double>, capacity: Int)] = []
+    @exclusivity(unchecked) private var chunkIndex = 0
+    @exclusivity(unchecked) private var offset = 0
     /// Doubles handed out since the last reset (including alignment padding).
-    private(set) var inUse = 0
+    @exclusivity(unchecked) private(set) var inUse = 0
     /// The largest `inUse` seen since creation.
-    private(set) var highWater = 0
+    @exclusivity(unchecked) private(set) var highWater = 0
     /// Chunks are at least this many doubles (512 KiB).
     private let minimumChunk = 1 << 16
 
@@ -76,7 +76,7 @@ final class Arena {
 
     /// Packing buffers of the matrix-multiply kernel, one per thread, kept for the arena's lifetime
     /// (4.4 MB each, so they are made only when a product is large enough to use them).
-    private var gemmWorkspaces: [UnsafeMutablePointer<Double>] = []
+    @exclusivity(unchecked) private var gemmWorkspaces: [UnsafeMutablePointer<Double>] = []
 
     /// The packing buffer of thread `i` (0 or 1).
     func gemmWorkspace(_ i: Int) -> UnsafeMutablePointer<Double> {

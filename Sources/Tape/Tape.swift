@@ -27,8 +27,8 @@ public final class Tape {
     /// was handed, which must be copied before anything is added to it).
     @exclusivity(unchecked) var adjointOwned: [Bool] = []
     /// Bumped on every reset, so a `Variable` from an earlier recording is caught if reused.
-    private(set) var generation: UInt32 = 0
-    var isRecording = false
+    @exclusivity(unchecked) private(set) var generation: UInt32 = 0
+    @exclusivity(unchecked) var isRecording = false
     /// The input Variables handed to the function being differentiated (reused across calls).
     @exclusivity(unchecked) var inputVariables: [Variable] = []
     @exclusivity(unchecked) var inputNodes: [Int32] = []
