@@ -147,10 +147,16 @@ static void gemm_blocked(kernel_fn kernel, int ta, int tb, long M, long N, long 
 #define GEMM_SMALL_BODY                                                                                  \
     if (N == 1) {   /* matrix-vector: op(B) is one column, contiguous whether B is K×1 or 1×K */          \
         if (!ta) {                                                                                       \
+            long sb = tb ? 1 : ldb;                                                                      \
             for (long i = 0; i < M; i++) {                                                               \
-                const double *ai = A + i * lda; double s = 0;                                            \
-                for (long p = 0; p < K; p++) s += ai[p] * B[p * (tb ? 1 : ldb)];                         \
-                C[i * ldc] += alpha * s;                                                                 \
+                const double *ai = A + i * lda;                                                          \
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0; long p = 0;  /* four chains: they vectorize */    \
+                if (sb == 1) for (; p + 4 <= K; p += 4) {                                                \
+                    s0 += ai[p] * B[p]; s1 += ai[p + 1] * B[p + 1];                                      \
+                    s2 += ai[p + 2] * B[p + 2]; s3 += ai[p + 3] * B[p + 3];                              \
+                }                                                                                        \
+                for (; p < K; p++) s0 += ai[p] * B[p * sb];                                              \
+                C[i * ldc] += alpha * ((s0 + s1) + (s2 + s3));                                           \
             }                                                                                            \
         } else {                                                                                         \
             for (long p = 0; p < K; p++) {                                                               \
