@@ -69,30 +69,34 @@ final class Arena {
     func releaseMemory() {
         for c in chunks { UnsafeMutableRawPointer(c.base).deallocate() }
         chunks.removeAll()
-        for w in gemmWorkspaces { UnsafeMutableRawPointer(w).deallocate() }
-        gemmWorkspaces.removeAll()
+        if let w = gemmBuffer { UnsafeMutableRawPointer(w).deallocate() }
+        gemmBuffer = nil
         reset()
     }
 
-    /// Packing buffers of the matrix-multiply kernel, one per thread, kept for the arena's lifetime
-    /// (4.4 MB each, so they are made only when a product is large enough to use them).
-    @exclusivity(unchecked) private var gemmWorkspaces: [UnsafeMutablePointer<Double>] = []
+    /// Threads of the kernels' worker pool (TAPE_THREADS, else the online CPUs, at most 8).
+    static let threads = Int(tk_pool_threads())
 
-    /// The packing buffer of thread `i` (0 or 1).
-    func gemmWorkspace(_ i: Int) -> UnsafeMutablePointer<Double> {
-        while gemmWorkspaces.count <= i {
-            let n = tk_dgemm_workspace_doubles()
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: n * 8, alignment: 64)
-            gemmWorkspaces.append(raw.bindMemory(to: Double.self, capacity: n))
-        }
-        return gemmWorkspaces[i]
+    /// The packing buffer of the matrix-multiply kernel, for up to `threads` threads, kept for the
+    /// arena's lifetime (4.6 MB on two threads, so it is made only when a product is large enough to use it).
+    @exclusivity(unchecked) private var gemmBuffer: UnsafeMutablePointer<Double>?
+
+    /// The packing buffer (made on first use).
+    @inline(__always)
+    func gemmWorkspace() -> UnsafeMutablePointer<Double> {
+        if let w = gemmBuffer { return w }
+        let n = tk_dgemm_workspace_doubles(Int32(Arena.threads))
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: n * 8, alignment: 64)
+        let w = raw.bindMemory(to: Double.self, capacity: n)
+        gemmBuffer = w
+        return w
     }
 
-    /// Bytes held by the packing buffers.
-    var gemmWorkspaceBytes: Int { gemmWorkspaces.count * tk_dgemm_workspace_doubles() * 8 }
+    /// Bytes held by the packing buffer.
+    var gemmWorkspaceBytes: Int { gemmBuffer == nil ? 0 : tk_dgemm_workspace_doubles(Int32(Arena.threads)) * 8 }
 
     deinit {
         for c in chunks { UnsafeMutableRawPointer(c.base).deallocate() }
-        for w in gemmWorkspaces { UnsafeMutableRawPointer(w).deallocate() }
+        if let w = gemmBuffer { UnsafeMutableRawPointer(w).deallocate() }
     }
 }

@@ -26,11 +26,11 @@ struct GemmTests {
 
     func run(_ c: Case, portable: Bool, alpha: Double, beta: Double, _ a: [Double], _ b: [Double], _ c0: [Double]) -> [Double] {
         var out = c0
-        let work = UnsafeMutablePointer<Double>.allocate(capacity: tk_dgemm_workspace_doubles())
+        let work = UnsafeMutablePointer<Double>.allocate(capacity: tk_dgemm_workspace_doubles(2))
         defer { work.deallocate() }
         let lda = c.ta ? c.m : c.k, ldb = c.tb ? c.k : c.n
         let f = portable ? tk_dgemm_portable : tk_dgemm
-        f(c.ta ? 1 : 0, c.tb ? 1 : 0, c.m, c.n, c.k, alpha, a, lda, b, ldb, beta, &out, c.n, work)
+        f(c.ta ? 1 : 0, c.tb ? 1 : 0, c.m, c.n, c.k, alpha, a, lda, b, ldb, beta, &out, c.n, work, 2)
         return out
     }
 
@@ -60,10 +60,31 @@ struct GemmTests {
         }
     }
 
+    /// The portable kernel split over two threads equals itself on one thread, bit for bit.
+    @Test func portableKernelOnTwoThreadsIsBitIdentical() {
+        var g = SeededGenerator(seed: 3)
+        let work = UnsafeMutablePointer<Double>.allocate(capacity: tk_dgemm_workspace_doubles(2))
+        defer { work.deallocate() }
+        for (ta, tb, m, n, k) in [(false, false, 301, 190, 177), (true, true, 20, 301, 150)] {
+            let a = random(m * k, &g), b = random(k * n, &g)
+            var one = [Double](repeating: 0, count: m * n), two = one
+            let lda = ta ? m : k, ldb = tb ? k : n
+            tk_dgemm_portable(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a, lda, b, ldb, 0, &one, n, work, 1)
+            tk_dgemm_portable(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a, lda, b, ldb, 0, &two, n, work, 2)
+            #expect(one == two, "ta=\(ta) tb=\(tb)")
+            let want = naive(Case(ta: ta, tb: tb, m: m, n: n, k: k), a, b, one, alpha: 1, beta: 0)
+            #expect(zip(want, one).map { abs($0 - $1) }.max()! < 1e-10)
+        }
+    }
+
     @Test func twoThreadsGiveBitIdenticalResults() {
         var g = SeededGenerator(seed: 2)
         for (ta, tb, m, n, k) in [(false, false, 301, 190, 177), (true, false, 301, 190, 177), (false, true, 301, 190, 177),
-                                  (true, true, 301, 190, 177), (false, false, 100, 203, 150), (true, true, 100, 203, 150), (false, true, 60, 300, 200)] {
+                                  (true, true, 301, 190, 177), (false, false, 100, 203, 150), (true, true, 100, 203, 150), (false, true, 60, 300, 200),
+                                  // few rows: the threads split the columns of C instead
+                                  (false, false, 20, 301, 150), (true, false, 30, 257, 99), (false, true, 9, 700, 64),
+                                  // K in several slices, N in several panels
+                                  (false, false, 50, 2100, 600), (true, true, 70, 130, 1100)] {
             let a = random(m * k, &g), b = random(k * n, &g)
             var one = [Double](repeating: 0, count: m * n), two = one
             let arena = Arena()

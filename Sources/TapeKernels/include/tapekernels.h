@@ -2,31 +2,46 @@
 #define TAPEKERNELS_H
 /*
  * Hot loops of the Tape engine in C, so that they can use AVX2 + FMA through per-function target
- * attributes chosen at run time (no unsafe compiler flags, which SwiftPM refuses in dependencies).
+ * attributes chosen at run time (no unsafe compiler flags, which SwiftPM refuses in dependencies),
+ * and a worker pool with microsecond hand-over for splitting them across cores.
  *
  * C = alpha * op(A) * op(B) + beta * C, row-major, op(X) = X or Xᵀ. M×K times K×N into M×N.
  * lda, ldb, ldc are row strides (in elements) of A, B and C as stored.
  * beta == 0 never reads C (it may hold garbage). The workspace holds the packed panels:
- * tk_dgemm_workspace_doubles() doubles, 64-byte aligned is best. No global mutable state.
+ * tk_dgemm_workspace_doubles(threads) doubles, 64-byte aligned is best; products for which
+ * tk_dgemm_is_small() holds never touch it (it may be NULL then).
+ * Results are bit-identical for every thread count.
  */
 #include <stddef.h>
 
-/* 1 when the CPU has AVX2 and FMA (checked once per call site, cheap). */
+/* 1 when the CPU has AVX2 and FMA (cached by the compiler runtime, cheap). */
 int tk_cpu_has_avx2_fma(void);
 
-/* Doubles of workspace tk_dgemm needs (independent of the sizes). */
-size_t tk_dgemm_workspace_doubles(void);
+/* Doubles of workspace a product on up to `threads` threads needs (independent of the sizes). */
+size_t tk_dgemm_workspace_doubles(int threads);
 
-/* Row block sizes: a product may be split across threads by rows of C in multiples of this. */
-long tk_dgemm_row_block(void);
+/* 1 when the product takes the direct (unpacked, single-threaded) path and needs no workspace. */
+int tk_dgemm_is_small(long M, long N, long K);
 
-/* The product, AVX2/FMA kernel when available, else the portable kernel. */
+/* Products with fewer multiply-adds than this run on one thread. */
+#define TK_PARALLEL_MIN_MACS 262144.0
+
+/* The product on up to `threads` threads of the pool: AVX2/FMA kernel when available, else portable. */
 void tk_dgemm(int transA, int transB, long M, long N, long K, double alpha,
               const double *A, long lda, const double *B, long ldb,
-              double beta, double *C, long ldc, double *workspace);
+              double beta, double *C, long ldc, double *workspace, int threads);
 
 /* The same with the portable C kernel only (for tests and machines without AVX2). */
 void tk_dgemm_portable(int transA, int transB, long M, long N, long K, double alpha,
                        const double *A, long lda, const double *B, long ldb,
-                       double beta, double *C, long ldc, double *workspace);
+                       double beta, double *C, long ldc, double *workspace, int threads);
+
+/* The worker pool (pool.c): threads it can run at once, the caller included (TAPE_THREADS, else the
+ * online CPUs, at most 8). */
+int tk_pool_threads(void);
+
+/* Runs fn(ctx, tid, n) for tid = 0 … n−1 with n ≤ nthreads (tid 0 on the calling thread) and returns
+ * n when all are done. When the pool is busy with another caller, runs fn(ctx, 0, 1) alone. */
+typedef void (*tk_task_fn)(void *ctx, int tid, int nthreads);
+int tk_pool_run(int nthreads, tk_task_fn fn, void *ctx);
 #endif

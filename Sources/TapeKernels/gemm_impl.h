@@ -1,0 +1,314 @@
+/*
+ * The body of the matrix multiply, included twice by gemm.c: once for baseline x86-64 (or any CPU) and
+ * once compiled for AVX2 + FMA. NAME(x) appends the variant's suffix; TARGET is the function attribute;
+ * USE_AVX2 selects the intrinsics micro-kernel and packing.
+ *
+ * Structure (BLIS/GotoBLAS): for each NC-wide column panel of B and KC-deep slice, B is packed into
+ * NR-wide slivers (shared by all threads, each packing its share), then each thread packs MC-tall
+ * panels of its rows of A into MR-tall slivers and runs the MR×NR micro-kernel over them.
+ * Every element of C is summed in the same order whatever the thread count or split: the K slices
+ * depend on K only, and within a slice the micro-kernel sums p = 0 … kc−1 in order.
+ */
+
+/* op(A)[i0:i0+mc, p0:p0+kc] into MR-row slivers: per sliver, kc columns of MR values (zero-padded). */
+TARGET static void NAME(pack_a)(const double *restrict A, long lda, int ta, long i0, long p0, long mc, long kc,
+                                double *restrict out) {
+    for (long i = 0; i < mc; i += MR) {
+        long rows = mc - i < MR ? mc - i : MR;
+        if (ta) {   /* op(A)[r][p] = A[p][r]: row p of A holds the sliver's values side by side */
+            for (long p = 0; p < kc; p++) {
+                const double *src = A + (p0 + p) * lda + i0 + i;
+                double *o = out + p * MR;
+                for (long r = 0; r < rows; r++) o[r] = src[r];
+                for (long r = rows; r < MR; r++) o[r] = 0;
+            }
+        } else if (rows == MR) {
+            const double *r0 = A + (i0 + i) * lda + p0, *r1 = r0 + lda, *r2 = r1 + lda;
+            const double *r3 = r2 + lda, *r4 = r3 + lda, *r5 = r4 + lda;
+            long p = 0;
+#if USE_AVX2
+            for (; p + 4 <= kc; p += 4) {   /* a 6×4 block of A becomes 4 columns of 6 (two transposes) */
+                __m256d x0 = _mm256_loadu_pd(r0 + p), x1 = _mm256_loadu_pd(r1 + p), x2 = _mm256_loadu_pd(r2 + p);
+                __m256d x3 = _mm256_loadu_pd(r3 + p), x4 = _mm256_loadu_pd(r4 + p), x5 = _mm256_loadu_pd(r5 + p);
+                __m256d a = _mm256_unpacklo_pd(x0, x1), b = _mm256_unpackhi_pd(x0, x1);
+                __m256d c = _mm256_unpacklo_pd(x2, x3), d = _mm256_unpackhi_pd(x2, x3);
+                __m256d e = _mm256_unpacklo_pd(x4, x5), f = _mm256_unpackhi_pd(x4, x5);
+                double *o = out + p * MR;
+                _mm256_storeu_pd(o + 0, _mm256_permute2f128_pd(a, c, 0x20));
+                _mm_storeu_pd(o + 4, _mm256_castpd256_pd128(e));
+                _mm256_storeu_pd(o + 6, _mm256_permute2f128_pd(b, d, 0x20));
+                _mm_storeu_pd(o + 10, _mm256_castpd256_pd128(f));
+                _mm256_storeu_pd(o + 12, _mm256_permute2f128_pd(a, c, 0x31));
+                _mm_storeu_pd(o + 16, _mm256_extractf128_pd(e, 1));
+                _mm256_storeu_pd(o + 18, _mm256_permute2f128_pd(b, d, 0x31));
+                _mm_storeu_pd(o + 22, _mm256_extractf128_pd(f, 1));
+            }
+#endif
+            for (; p < kc; p++) {
+                double *o = out + p * MR;
+                o[0] = r0[p]; o[1] = r1[p]; o[2] = r2[p]; o[3] = r3[p]; o[4] = r4[p]; o[5] = r5[p];
+            }
+        } else {
+            for (long r = 0; r < rows; r++) {
+                const double *src = A + (i0 + i + r) * lda + p0;
+                for (long p = 0; p < kc; p++) out[p * MR + r] = src[p];
+            }
+            for (long r = rows; r < MR; r++) for (long p = 0; p < kc; p++) out[p * MR + r] = 0;
+        }
+        out += MR * kc;
+    }
+}
+
+/* op(B)[p0:p0+kc, j0:j0+nc] into NR-column slivers: per sliver, kc rows of NR values (zero-padded). */
+TARGET static void NAME(pack_b)(const double *restrict B, long ldb, int tb, long p0, long j0, long kc, long nc,
+                                double *restrict out) {
+    for (long j = 0; j < nc; j += NR) {
+        long cols = nc - j < NR ? nc - j : NR;
+        if (!tb) {
+            for (long p = 0; p < kc; p++) {
+                const double *src = B + (p0 + p) * ldb + j0 + j;
+                double *o = out + p * NR;
+                if (cols == NR) { for (int c = 0; c < NR; c++) o[c] = src[c]; }
+                else { for (long c = 0; c < cols; c++) o[c] = src[c]; for (long c = cols; c < NR; c++) o[c] = 0; }
+            }
+        } else if (cols == NR) {   /* op(B)[p][c] = B[c][p]: eight rows of B, each read along p */
+            const double *s[NR];
+            for (int c = 0; c < NR; c++) s[c] = B + (j0 + j + c) * ldb + p0;
+            long p = 0;
+#if USE_AVX2
+            for (; p + 4 <= kc; p += 4) {   /* two 4×4 transposes per four values of p */
+                for (int h = 0; h < 2; h++) {
+                    __m256d x0 = _mm256_loadu_pd(s[4 * h] + p), x1 = _mm256_loadu_pd(s[4 * h + 1] + p);
+                    __m256d x2 = _mm256_loadu_pd(s[4 * h + 2] + p), x3 = _mm256_loadu_pd(s[4 * h + 3] + p);
+                    __m256d a = _mm256_unpacklo_pd(x0, x1), b = _mm256_unpackhi_pd(x0, x1);
+                    __m256d c = _mm256_unpacklo_pd(x2, x3), d = _mm256_unpackhi_pd(x2, x3);
+                    double *o = out + p * NR + 4 * h;
+                    _mm256_storeu_pd(o + 0 * NR, _mm256_permute2f128_pd(a, c, 0x20));
+                    _mm256_storeu_pd(o + 1 * NR, _mm256_permute2f128_pd(b, d, 0x20));
+                    _mm256_storeu_pd(o + 2 * NR, _mm256_permute2f128_pd(a, c, 0x31));
+                    _mm256_storeu_pd(o + 3 * NR, _mm256_permute2f128_pd(b, d, 0x31));
+                }
+            }
+#endif
+            for (; p < kc; p++) for (int c = 0; c < NR; c++) out[p * NR + c] = s[c][p];
+        } else {
+            for (long c = 0; c < cols; c++) {
+                const double *src = B + (j0 + j + c) * ldb + p0;
+                for (long p = 0; p < kc; p++) out[p * NR + c] = src[p];
+            }
+            for (long c = cols; c < NR; c++) for (long p = 0; p < kc; p++) out[p * NR + c] = 0;
+        }
+        out += NR * kc;
+    }
+}
+
+/* acc = Σ_p a[p] b[p]ᵀ over kc (MR×NR), then C[0:m, 0:n] = alpha·acc (first) or C += alpha·acc. */
+TARGET static void NAME(kernel)(long kc, const double *restrict a, const double *restrict b, double alpha,
+                                double *C, long ldc, long m, long n, int first) {
+#if USE_AVX2
+    for (long r = 0; r < m; r++) {   /* C is touched only at the end: start fetching it now */
+        __builtin_prefetch(C + r * ldc, 1, 3);
+        __builtin_prefetch(C + r * ldc + NR - 1, 1, 3);
+    }
+    __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd(), c10 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
+    __m256d c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd(), c30 = _mm256_setzero_pd(), c31 = _mm256_setzero_pd();
+    __m256d c40 = _mm256_setzero_pd(), c41 = _mm256_setzero_pd(), c50 = _mm256_setzero_pd(), c51 = _mm256_setzero_pd();
+#define STEP(q) do {                                                                                              \
+        __m256d b0 = _mm256_loadu_pd(b + (q) * NR), b1 = _mm256_loadu_pd(b + (q) * NR + 4), x;                       \
+        x = _mm256_broadcast_sd(a + (q) * MR + 0); c00 = _mm256_fmadd_pd(x, b0, c00); c01 = _mm256_fmadd_pd(x, b1, c01); \
+        x = _mm256_broadcast_sd(a + (q) * MR + 1); c10 = _mm256_fmadd_pd(x, b0, c10); c11 = _mm256_fmadd_pd(x, b1, c11); \
+        x = _mm256_broadcast_sd(a + (q) * MR + 2); c20 = _mm256_fmadd_pd(x, b0, c20); c21 = _mm256_fmadd_pd(x, b1, c21); \
+        x = _mm256_broadcast_sd(a + (q) * MR + 3); c30 = _mm256_fmadd_pd(x, b0, c30); c31 = _mm256_fmadd_pd(x, b1, c31); \
+        x = _mm256_broadcast_sd(a + (q) * MR + 4); c40 = _mm256_fmadd_pd(x, b0, c40); c41 = _mm256_fmadd_pd(x, b1, c41); \
+        x = _mm256_broadcast_sd(a + (q) * MR + 5); c50 = _mm256_fmadd_pd(x, b0, c50); c51 = _mm256_fmadd_pd(x, b1, c51); \
+    } while (0)
+    long p = 0;
+    for (; p + 4 <= kc; p += 4) {
+        __builtin_prefetch(a + 8 * MR, 0, 3);
+        STEP(0); STEP(1); STEP(2); STEP(3);
+        a += 4 * MR; b += 4 * NR;
+    }
+    for (; p < kc; p++) { STEP(0); a += MR; b += NR; }
+#undef STEP
+    __m256d al = _mm256_set1_pd(alpha);
+    if (m == MR && n == NR) {
+#define STORE(row, lo, hi) do { double *cr = C + (row) * ldc;                                                      \
+            if (first) { _mm256_storeu_pd(cr, _mm256_mul_pd(al, lo)); _mm256_storeu_pd(cr + 4, _mm256_mul_pd(al, hi)); } \
+            else { _mm256_storeu_pd(cr, _mm256_fmadd_pd(al, lo, _mm256_loadu_pd(cr)));                            \
+                   _mm256_storeu_pd(cr + 4, _mm256_fmadd_pd(al, hi, _mm256_loadu_pd(cr + 4))); } } while (0)
+        STORE(0, c00, c01); STORE(1, c10, c11); STORE(2, c20, c21); STORE(3, c30, c31); STORE(4, c40, c41); STORE(5, c50, c51);
+#undef STORE
+        return;
+    }
+    double acc[MR * NR];
+    _mm256_storeu_pd(acc + 0, c00); _mm256_storeu_pd(acc + 4, c01); _mm256_storeu_pd(acc + 8, c10); _mm256_storeu_pd(acc + 12, c11);
+    _mm256_storeu_pd(acc + 16, c20); _mm256_storeu_pd(acc + 20, c21); _mm256_storeu_pd(acc + 24, c30); _mm256_storeu_pd(acc + 28, c31);
+    _mm256_storeu_pd(acc + 32, c40); _mm256_storeu_pd(acc + 36, c41); _mm256_storeu_pd(acc + 40, c50); _mm256_storeu_pd(acc + 44, c51);
+#else
+    double acc[MR * NR];
+    memset(acc, 0, sizeof acc);
+    for (long p = 0; p < kc; p++) {
+        for (int r = 0; r < MR; r++) {
+            double x = a[p * MR + r];
+            for (int c = 0; c < NR; c++) acc[r * NR + c] += x * b[p * NR + c];
+        }
+    }
+#endif
+    for (long r = 0; r < m; r++) {
+        double *cr = C + r * ldc;
+        if (first) for (long c = 0; c < n; c++) cr[c] = alpha * acc[r * NR + c];
+        else for (long c = 0; c < n; c++) cr[c] += alpha * acc[r * NR + c];
+    }
+}
+
+/* One (column panel, K slice, row panel) block: the micro-kernel over its slivers. */
+TARGET static void NAME(macro)(const gemm_job *j, const double *pa, const double *pb, long i0, long mc,
+                               long j0, long nc, long kc, int first) {
+    for (long jj = 0; jj < nc; jj += NR) {
+        long n = nc - jj < NR ? nc - jj : NR;
+        for (long ii = 0; ii < mc; ii += MR) {
+            long m = mc - ii < MR ? mc - ii : MR;
+            NAME(kernel)(kc, pa + ii * kc, pb + jj * kc, j->alpha, j->C + (i0 + ii) * j->ldc + j0 + jj, j->ldc, m, n, first);
+        }
+    }
+}
+
+/* The blocked product on thread `tid` of `nt`. Rows split: B panels are packed by all threads together
+ * (a barrier before and after their use), and the threads take row panels of A in turn from a shared
+ * counter, so a core slowed down by its neighbours does not hold the other back. Columns split (few
+ * rows): each thread packs and computes its own columns. */
+TARGET static void NAME(task)(void *ctx, int tid, int nt) {
+    gemm_job *j = ctx;
+    const long M = j->M, N = j->N, K = j->K;
+    double *pb = j->work, *pa = j->work + KC * NC + (long)tid * MC * KC;
+    long nk = (K + KC - 1) / KC, kstep = (K + nk - 1) / nk;
+    int by_rows = nt == 1 || j->split_rows;
+    long c0 = 0, c1 = N, ncap = NC;
+    if (!by_rows) {
+        long slivers = (N + NR - 1) / NR;
+        c0 = slivers * tid / nt * NR;
+        c1 = slivers * (tid + 1) / nt * NR;
+        if (c1 > N) c1 = N;
+        ncap = (NC / nt) / NR * NR;
+        pb = j->work + (long)tid * ncap * KC;
+    }
+    /* Row panels: MC tall, or smaller so that each thread gets about four of them. */
+    long mstep = MC;
+    if (by_rows && nt > 1) {
+        long want = (M + 4 * nt - 1) / (4 * nt);
+        want = (want + MR - 1) / MR * MR;
+        if (want < 4 * MR) want = 4 * MR;
+        if (want < mstep) mstep = want;
+    }
+    long panels = (M + mstep - 1) / mstep;
+    long cols = c1 - c0, nn = (cols + ncap - 1) / ncap;
+    long nstep = nn > 0 ? ((cols + nn - 1) / nn + NR - 1) / NR * NR : ncap;
+    for (long jc = c0; jc < c1; jc += nstep) {
+        long nc = c1 - jc < nstep ? c1 - jc : nstep;
+        for (long p0 = 0; p0 < K; p0 += kstep) {
+            long kc = K - p0 < kstep ? K - p0 : kstep;
+            int first = j->overwrite && p0 == 0;
+            int shared = by_rows && nt > 1;
+            if (shared) {
+                long bs = (nc + NR - 1) / NR, b0 = bs * tid / nt, b1 = bs * (tid + 1) / nt;
+                long w = (b1 * NR < nc ? b1 * NR : nc) - b0 * NR;
+                if (w > 0) NAME(pack_b)(j->B, j->ldb, j->tb, p0, jc + b0 * NR, kc, w, pb + b0 * NR * kc);
+                tk_barrier_wait(&j->barrier, nt);
+            } else {
+                NAME(pack_b)(j->B, j->ldb, j->tb, p0, jc, kc, nc, pb);
+            }
+            for (long t = shared ? atomic_fetch_add(&j->next_panel, 1) : 0; t < panels;
+                 t = shared ? atomic_fetch_add(&j->next_panel, 1) : t + 1) {
+                long i0 = t * mstep, mc = M - i0 < mstep ? M - i0 : mstep;
+                NAME(pack_a)(j->A, j->lda, j->ta, i0, p0, mc, kc, pa);
+                NAME(macro)(j, pa, pb, i0, mc, jc, nc, kc, first);
+            }
+            if (shared) {
+                tk_barrier_wait(&j->barrier, nt);      /* B is repacked next */
+                /* Thread 0 resets the panel counter; nobody reads it before the next barrier, which
+                 * thread 0 reaches only after this store. */
+                if (tid == 0) atomic_store(&j->next_panel, 0);
+            }
+        }
+    }
+}
+
+/* Small products: packing costs more than it saves. One loop nest per transpose case, each ordered so that
+ * the innermost loop runs over contiguous memory (and vectorizes). */
+TARGET static void NAME(small)(int ta, int tb, long M, long N, long K, double alpha,
+                               const double *restrict A, long lda, const double *restrict B, long ldb,
+                               double *restrict C, long ldc) {
+    if (N == 1) {   /* matrix-vector: op(B) is one column, contiguous whether B is K×1 or 1×K */
+        if (!ta) {
+            long sb = tb ? 1 : ldb;
+            for (long i = 0; i < M; i++) {
+                const double *ai = A + i * lda;
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0; long p = 0;   /* four chains: they vectorize */
+                if (sb == 1) for (; p + 4 <= K; p += 4) {
+                    s0 += ai[p] * B[p]; s1 += ai[p + 1] * B[p + 1];
+                    s2 += ai[p + 2] * B[p + 2]; s3 += ai[p + 3] * B[p + 3];
+                }
+                for (; p < K; p++) s0 += ai[p] * B[p * sb];
+                C[i * ldc] += alpha * ((s0 + s1) + (s2 + s3));
+            }
+        } else {
+            for (long p = 0; p < K; p++) {
+                const double *ap = A + p * lda; double x = alpha * B[p * (tb ? 1 : ldb)];
+                for (long i = 0; i < M; i++) C[i * ldc] += ap[i] * x;
+            }
+        }
+    } else if (!ta && !tb) {
+        for (long i = 0; i < M; i++) {
+            double *ci = C + i * ldc;
+            for (long p = 0; p < K; p++) {
+                double x = alpha * A[i * lda + p]; const double *bp = B + p * ldb;
+                for (long jj = 0; jj < N; jj++) ci[jj] += x * bp[jj];
+            }
+        }
+    } else if (ta && !tb) {
+        for (long p = 0; p < K; p++) {
+            const double *ap = A + p * lda, *bp = B + p * ldb;
+            for (long i = 0; i < M; i++) {
+                double x = alpha * ap[i]; double *ci = C + i * ldc;
+                for (long jj = 0; jj < N; jj++) ci[jj] += x * bp[jj];
+            }
+        }
+    } else if (!ta && tb) {
+        for (long i = 0; i < M; i++) {
+            const double *ai = A + i * lda;
+            for (long jj = 0; jj < N; jj++) {
+                const double *bj = B + jj * ldb; double s = 0;
+                for (long p = 0; p < K; p++) s += ai[p] * bj[p];
+                C[i * ldc + jj] += alpha * s;
+            }
+        }
+    } else {
+        for (long i = 0; i < M; i++)
+            for (long jj = 0; jj < N; jj++) {
+                const double *bj = B + jj * ldb; double s = 0;
+                for (long p = 0; p < K; p++) s += A[p * lda + i] * bj[p];
+                C[i * ldc + jj] += alpha * s;
+            }
+    }
+}
+
+TARGET static void NAME(gemm)(int ta, int tb, long M, long N, long K, double alpha, const double *A, long lda,
+                              const double *B, long ldb, double beta, double *C, long ldc, double *work, int threads) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0 || alpha == 0 || tk_dgemm_is_small(M, N, K)) {
+        scale_c(M, N, beta, C, ldc);
+        if (K > 0 && alpha != 0) NAME(small)(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc);
+        return;
+    }
+    if (beta != 0 && beta != 1) scale_c(M, N, beta, C, ldc);
+    gemm_job j = { .ta = ta, .tb = tb, .M = M, .N = N, .K = K, .alpha = alpha, .A = A, .lda = lda, .B = B, .ldb = ldb,
+                   .C = C, .ldc = ldc, .overwrite = beta == 0, .work = work };
+    int nt = threads < 1 ? 1 : threads;
+    if ((double)M * (double)N * (double)K < TK_PARALLEL_MIN_MACS) nt = 1;
+    j.split_rows = M >= 4 * MR * nt;
+    if (!j.split_rows && N < 2 * NR * nt) nt = 1;
+    tk_barrier_init(&j.barrier);
+    atomic_init(&j.next_panel, 0);
+    if (nt == 1) NAME(task)(&j, 0, 1);
+    else tk_pool_run(nt, NAME(task), &j);
+}
