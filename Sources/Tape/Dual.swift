@@ -285,11 +285,8 @@ private struct MapKernel: UnaryKernel {
     let y: UnsafeMutablePointer<Double>, dy: UnsafeMutablePointer<Double>?
     let n: Int, p: Double
     @inline(__always) func run<F: ScalarFunction>(_: F.Type) {
-        if let dx, let dy {
-            for k in 0..<n { let v = F.f(x[k], p); y[k] = v; dy[k] = F.d1(x[k], v, p) * dx[k] }
-        } else {
-            for k in 0..<n { y[k] = F.f(x[k], p) }
-        }
+        F.fill(x, y, n, p)
+        if let dx, let dy { for k in 0..<n { dy[k] = F.d1(x[k], y[k], p) * dx[k] } }
     }
 }
 

@@ -77,15 +77,14 @@ public final class Tape {
                      "\(op): a Variable was used after the call that created it returned (Variables must not escape the differentiated function)")
     }
 
-    /// An input leaf holding a copy of `x`, with an optional tangent (nil is a zero direction).
-    func leaf(_ x: Tensor, tangent: Tensor?, requiresGradient: Bool) -> Variable {
-        var slot = x.scalars.withUnsafeBufferPointer { algebra.constant($0, shape: x.shape) }
-        if let tangent {
-            require(tangent.shape == x.shape, "direction of shape \(tangent.shape) does not match input of shape \(x.shape)")
-            slot.t = arena.allocate(x.count)
-            tangent.scalars.withUnsafeBufferPointer { if x.count > 0 { slot.t!.update(from: $0.baseAddress!, count: x.count) } }
-        }
-        return append(.input, -1, -1, slot, requiresGradient)
+    /// An input leaf viewing `x` (and its tangent, nil being a zero direction): the buffers must stay
+    /// valid and unchanged for the whole call (the caller pins them), and are only read.
+    func leaf(_ x: UnsafeBufferPointer<Double>, _ shape: Shape, tangent: UnsafeBufferPointer<Double>?,
+              requiresGradient: Bool) -> Variable {
+        // An empty tensor has no base address; any valid pointer does, since nothing is read.
+        let p = x.baseAddress.map { UnsafeMutablePointer(mutating: $0) } ?? arena.allocate(1)
+        let t = tangent.map { $0.baseAddress.map { UnsafeMutablePointer(mutating: $0) } ?? arena.allocate(1) }
+        return append(.input, -1, -1, Slot(p: p, t: t, shape: shape), requiresGradient)
     }
 
     /// A constant: no tangent, never differentiated.

@@ -178,6 +178,16 @@ extension Tensor {
         return Tensor(shape: outShape, scalars: out)
     }
 
+    /// Overwrites the elements with `count` values from `p` (zeros when nil), in place when the
+    /// storage is not shared.
+    mutating func overwrite(from p: UnsafePointer<Double>?) {
+        let n = shape.count
+        scalars.withUnsafeMutableBufferPointer { b in
+            guard n > 0, let base = b.baseAddress else { return }
+            if let p { base.update(from: p, count: n) } else { base.update(repeating: 0, count: n) }
+        }
+    }
+
     /// Largest |aᵢ − bᵢ| over all elements (shapes must match).
     public func maxAbsoluteDifference(_ other: Tensor) -> Double {
         require(shape == other.shape, "maxAbsoluteDifference: shapes \(shape) and \(other.shape) differ")

@@ -1,4 +1,5 @@
 import Foundation
+import TapeKernels
 
 /// The elementwise functions a `Variable` can be mapped through.
 ///
@@ -20,15 +21,27 @@ public enum UnaryFunction: UInt8, Sendable, CaseIterable, CustomStringConvertibl
 }
 
 /// One row of the table: f(x), f′(x) and f″(x), given x, y = f(x) and a parameter p
-/// (the exponent of `power`; ignored by the others).
+/// (the exponent of `power`; ignored by the others). `fill` is f over an array; rows with a
+/// vectorized C routine (exp, tanh, sigmoid: Sources/TapeKernels/vmath.c) use it there and in `f`,
+/// so a value's result is the same whichever path computed it.
 protocol ScalarFunction {
     static func f(_ x: Double, _ p: Double) -> Double
     static func d1(_ x: Double, _ y: Double, _ p: Double) -> Double
     static func d2(_ x: Double, _ y: Double, _ p: Double) -> Double
+    static func fill(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, _ p: Double)
+}
+
+extension ScalarFunction {
+    /// y[k] = f(x[k]) one value at a time.
+    @inline(__always)
+    static func fill(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, _ p: Double) {
+        for k in 0..<n { y[k] = f(x[k], p) }
+    }
 }
 
 enum ExpFn: ScalarFunction {        // y = eˣ;  y′ = y;  y″ = y
-    @inline(__always) static func f(_ x: Double, _ p: Double) -> Double { Foundation.exp(x) }
+    @inline(__always) static func f(_ x: Double, _ p: Double) -> Double { tk_exp(x) }
+    @inline(__always) static func fill(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, _ p: Double) { tk_vexp(x, y, n) }
     @inline(__always) static func d1(_ x: Double, _ y: Double, _ p: Double) -> Double { y }
     @inline(__always) static func d2(_ x: Double, _ y: Double, _ p: Double) -> Double { y }
 }
@@ -38,7 +51,8 @@ enum LogFn: ScalarFunction {        // y = log x;  y′ = 1/x;  y″ = −1/x²
     @inline(__always) static func d2(_ x: Double, _ y: Double, _ p: Double) -> Double { -1 / (x * x) }
 }
 enum TanhFn: ScalarFunction {       // y = tanh x;  y′ = 1 − y²;  y″ = −2y(1 − y²)
-    @inline(__always) static func f(_ x: Double, _ p: Double) -> Double { Foundation.tanh(x) }
+    @inline(__always) static func f(_ x: Double, _ p: Double) -> Double { tk_tanh(x) }
+    @inline(__always) static func fill(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, _ p: Double) { tk_vtanh(x, y, n) }
     @inline(__always) static func d1(_ x: Double, _ y: Double, _ p: Double) -> Double { 1 - y * y }
     @inline(__always) static func d2(_ x: Double, _ y: Double, _ p: Double) -> Double { -2 * y * (1 - y * y) }
 }
@@ -53,11 +67,8 @@ enum SoftplusFn: ScalarFunction {   // y = log(1 + eˣ) (stable form);  y′ = �
     @inline(__always) static func d2(_ x: Double, _ y: Double, _ p: Double) -> Double { let s = SigmoidFn.f(x, p); return s * (1 - s) }
 }
 enum SigmoidFn: ScalarFunction {    // y = 1/(1 + e⁻ˣ) (stable form);  y′ = y(1 − y);  y″ = y(1 − y)(1 − 2y)
-    @inline(__always) static func f(_ x: Double, _ p: Double) -> Double {
-        if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
-        let e = Foundation.exp(x)
-        return e / (1 + e)
-    }
+    @inline(__always) static func f(_ x: Double, _ p: Double) -> Double { tk_sigmoid(x) }
+    @inline(__always) static func fill(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, _ p: Double) { tk_vsigmoid(x, y, n) }
     @inline(__always) static func d1(_ x: Double, _ y: Double, _ p: Double) -> Double { y * (1 - y) }
     @inline(__always) static func d2(_ x: Double, _ y: Double, _ p: Double) -> Double { y * (1 - y) * (1 - 2 * y) }
 }

@@ -20,3 +20,53 @@ struct TapeReuseTests {
         #expect(tape.reservedBytes == reserved)
     }
 }
+
+@Suite("Results written into existing tensors")
+struct IntoResultTests {
+    let x: Tensor, w1: Tensor, w2: Tensor, v1: Tensor, v2: Tensor
+    let loss: ([Variable]) -> Variable
+
+    init() {
+        var g = SeededGenerator(seed: 5)
+        let x = Tensor.randomNormal([7, 3], using: &g)
+        self.x = x
+        w1 = .randomNormal([3, 4], using: &g); w2 = .randomNormal([4, 1], using: &g)
+        v1 = .randomNormal([3, 4], using: &g); v2 = .randomNormal([4, 1], using: &g)
+        loss = { p in p[0].constant(x).matmul(p[0]).tanh().matmul(p[1]).squared().mean() }
+    }
+
+    @Test("the into forms equal the plain ones bit for bit, and reuse the tensors' storage")
+    func intoMatchesPlainAndReusesStorage() {
+        let tape = Tape()
+        let plain = tape.hessianVectorProduct(of: loss, at: [w1, w2], along: [v1, v2])
+        var into = HessianVectorProduct()
+        tape.hessianVectorProduct(of: loss, at: [w1, w2], along: [v1, v2], into: &into)
+        #expect(into.value == plain.value && into.gradients == plain.gradients && into.products == plain.products)
+        let before = into.gradients[0].scalars.withUnsafeBufferPointer { $0.baseAddress }
+        tape.hessianVectorProduct(of: loss, at: [w1, w2], along: [v1, v2], into: &into)
+        #expect(into.gradients[0].scalars.withUnsafeBufferPointer { $0.baseAddress } == before)
+        #expect(into.gradients == plain.gradients && into.products == plain.products)
+
+        var grads: [Tensor] = []
+        let value = tape.valueAndGradient(of: loss, at: [w1, w2], into: &grads)
+        let (plainValue, plainGrads) = tape.valueAndGradient(of: loss, at: [w1, w2])
+        #expect(value == plainValue && grads == plainGrads)
+        // Gradients for a subset: the extra tensor is dropped, the wrong-shaped one replaced.
+        grads = [Tensor.zeros([1]), Tensor.zeros([9])]
+        _ = tape.valueAndGradient(of: loss, at: [w1, w2], wrt: [1], into: &grads)
+        #expect(grads.count == 1 && grads[0] == plainGrads[1])
+    }
+
+    @Test("differentiating never changes the inputs or the directions (the tape only reads them)")
+    func inputsAreOnlyRead() {
+        let tape = Tape()
+        let copies = [w1, w2, v1, v2].map { $0.scalars }
+        _ = tape.hessianVectorProduct(of: loss, at: [w1, w2], along: [v1, v2])
+        _ = tape.jvp(of: { [loss($0)] }, at: [w1, w2], along: [v1, nil])
+        _ = tape.vjp(of: { [loss($0)] }, at: [w1, w2], cotangents: [Tensor(2.0)])
+        #expect([w1, w2, v1, v2].map { $0.scalars } == copies)
+        // An empty input and a reshape of an input returned as the output itself.
+        let r = tape.evaluate({ p in [p[0].reshaped([12]), p[1]] }, at: [w1, Tensor.zeros([0])])
+        #expect(r[0].scalars == w1.scalars && r[1].count == 0)
+    }
+}

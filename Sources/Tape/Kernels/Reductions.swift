@@ -1,3 +1,4 @@
+import TapeKernels
 import Foundation
 
 extension Kernels {
@@ -52,13 +53,20 @@ extension Kernels {
             for k in 0..<length { m = max(m, base[k * stride]) }
             if m == -.infinity { m = 0 }   // an all −∞ line: keep the result −∞ rather than NaN
             var z = 0.0
+            // exp is the engine's own (tk_exp, vmath.c), so softmax agrees with `map(.exp)` to the bit.
             if let s {
                 let out = s + l * lineStep
-                for k in 0..<length { let e = Foundation.exp(base[k * stride] - m); out[k * stride] = e; z += e }
+                if stride == 1 {
+                    for k in 0..<length { out[k] = base[k] - m }
+                    tk_vexp(out, out, length)
+                    for k in 0..<length { z += out[k] }
+                } else {
+                    for k in 0..<length { let e = tk_exp(base[k * stride] - m); out[k * stride] = e; z += e }
+                }
                 let inv = 1 / z
                 for k in 0..<length { out[k * stride] *= inv }
             } else {
-                for k in 0..<length { z += Foundation.exp(base[k * stride] - m) }
+                for k in 0..<length { z += tk_exp(base[k * stride] - m) }
             }
             lse?[l] = m + Foundation.log(z)
         }

@@ -36,6 +36,19 @@ void tk_dgemm_portable(int transA, int transB, long M, long N, long K, double al
                        const double *A, long lda, const double *B, long ldb,
                        double beta, double *C, long ldc, double *workspace, int threads);
 
+/* Elementwise exp, tanh and the logistic sigmoid over n doubles (vmath.c): y[i] = f(x[i]), x == y allowed.
+ * AVX2 + FMA when available, else portable C; within a few ulp of the correctly rounded value; a value's
+ * result does not depend on its position in the array. The one-value forms give the same results. */
+void tk_vexp(const double *x, double *y, long n);
+void tk_vtanh(const double *x, double *y, long n);
+void tk_vsigmoid(const double *x, double *y, long n);
+void tk_vexp_portable(const double *x, double *y, long n);
+void tk_vtanh_portable(const double *x, double *y, long n);
+void tk_vsigmoid_portable(const double *x, double *y, long n);
+double tk_exp(double x);
+double tk_tanh(double x);
+double tk_sigmoid(double x);
+
 /* The worker pool (pool.c): threads it can run at once, the caller included (TAPE_THREADS, else the
  * online CPUs, at most 8). */
 int tk_pool_threads(void);

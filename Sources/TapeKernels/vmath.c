@@ -1,0 +1,175 @@
+/*
+ * Vectorized exp, tanh and sigmoid over arrays: four doubles at a time with AVX2 + FMA when the CPU has
+ * them (chosen at run time), else the same algorithm one value at a time in portable C.
+ *
+ * Why: libm's tanh and expm1 cost 20–40 ns a value and were 15–30 % of a network's HVP. These cost about
+ * 1 ns and stay within a few ulp of the correctly rounded result (tested against libm).
+ *
+ * exp(x):   n = round(x / ln 2), r = x − n·ln 2 (Cody–Waite, two constants), |r| ≤ ln 2 / 2;
+ *           eʳ by its Taylor series to degree 13 (truncation < 5e-18), times 2ⁿ as two exact factors so
+ *           that subnormal results round once.
+ * tanh(x):  e = expm1(2|x|) with n = floor(2|x| / ln 2), so r ∈ [0, ln 2) and eʳ − 1 (Taylor to degree 16)
+ *           and 2ⁿ − 1 are both ≥ 0: e = 2ⁿ(eʳ − 1) + (2ⁿ − 1) has no cancellation; tanh = e / (e + 2),
+ *           with the sign of x (so tanh(−0) = −0); |x| is capped at 20, where tanh rounds to ±1.
+ * sigmoid:  z = exp(−|x|), σ = 1/(1 + z) for x ≥ 0 and z/(1 + z) below (no overflow, no cancellation).
+ * NaN in gives NaN out. The last partial group of four goes through the same vector code (padded), so a
+ * value's result does not depend on its position or on the array's length.
+ */
+#include "tapekernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#define INV_LN2 0x1.71547652b82fep+0
+#define LN2_HI 0x1.62e42fee00000p-1   /* fdlibm's split of ln 2: n·LN2_HI is exact for |n| < 2^20 */
+#define LN2_LO 0x1.a39ef35793c76p-33
+/* 1/k! for k = 2 … 16 */
+#define C2 0x1.0000000000000p-1
+#define C3 0x1.5555555555555p-3
+#define C4 0x1.5555555555555p-5
+#define C5 0x1.1111111111111p-7
+#define C6 0x1.6c16c16c16c17p-10
+#define C7 0x1.a01a01a01a01ap-13
+#define C8 0x1.a01a01a01a01ap-16
+#define C9 0x1.71de3a556c734p-19
+#define C10 0x1.27e4fb7789f5cp-22
+#define C11 0x1.ae64567f544e4p-26
+#define C12 0x1.1eed8eff8d898p-29
+#define C13 0x1.6124613a86d09p-33
+#define C14 0x1.93974a8c07c9dp-37
+#define C15 0x1.ae7f3e733b81fp-41
+#define C16 0x1.ae7f3e733b81fp-45
+
+/* ---------------------------------------------------------------- portable, one value at a time */
+
+static double pow2i_1(double n) {   /* 2ⁿ for integral n in [−1022, 1023] */
+    uint64_t bits = (uint64_t)((int64_t)n + 1023) << 52;
+    double y;
+    memcpy(&y, &bits, sizeof y);
+    return y;
+}
+
+static double exp_1(double x) {
+    if (x != x) return x;
+    double xc = x < -746 ? -746 : x > 710 ? 710 : x;
+    double n = nearbyint(xc * INV_LN2);
+    double r = xc - n * LN2_HI;
+    r = r - n * LN2_LO;
+    double p = C13;
+    p = p * r + C12; p = p * r + C11; p = p * r + C10; p = p * r + C9; p = p * r + C8; p = p * r + C7;
+    p = p * r + C6; p = p * r + C5; p = p * r + C4; p = p * r + C3; p = p * r + C2; p = p * r + 1; p = p * r + 1;
+    double n1 = floor(n * 0.5), n2 = n - n1;
+    return p * pow2i_1(n1) * pow2i_1(n2);
+}
+
+static double tanh_1(double x) {
+    if (x != x) return x;
+    double ax = fabs(x), y = 2 * ax;
+    if (y > 40) y = 40;
+    double n = floor(y * INV_LN2);
+    double r = y - n * LN2_HI;
+    r = r - n * LN2_LO;
+    double s = C16;
+    s = s * r + C15; s = s * r + C14; s = s * r + C13; s = s * r + C12; s = s * r + C11; s = s * r + C10;
+    s = s * r + C9; s = s * r + C8; s = s * r + C7; s = s * r + C6; s = s * r + C5; s = s * r + C4;
+    s = s * r + C3; s = s * r + C2;
+    double q = s * (r * r) + r;
+    double t = pow2i_1(n);
+    double e = t * q + (t - 1);
+    return copysign(e / (e + 2), x);
+}
+
+static double sigmoid_1(double x) {
+    double z = exp_1(-fabs(x)), d = 1 + z;
+    return signbit(x) ? z / d : 1 / d;
+}
+
+void tk_vexp_portable(const double *x, double *y, long n) { for (long i = 0; i < n; i++) y[i] = exp_1(x[i]); }
+void tk_vtanh_portable(const double *x, double *y, long n) { for (long i = 0; i < n; i++) y[i] = tanh_1(x[i]); }
+void tk_vsigmoid_portable(const double *x, double *y, long n) { for (long i = 0; i < n; i++) y[i] = sigmoid_1(x[i]); }
+
+/* ---------------------------------------------------------------- AVX2 + FMA, four values at a time */
+#if defined(__x86_64__)
+#define TARGET __attribute__((target("avx2,fma")))
+#define SET(c) _mm256_set1_pd(c)
+
+TARGET static inline __m256d pow2i_4(__m256d n) {   /* 2ⁿ for integral n in [−1022, 1023] */
+    const __m256d magic = SET(0x1.8p52);            /* n + magic holds n in its low bits */
+    __m256i ni = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(n, magic)), _mm256_castpd_si256(magic));
+    return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(ni, _mm256_set1_epi64x(1023)), 52));
+}
+
+TARGET static inline __m256d keep_nan(__m256d y, __m256d x) {
+    return _mm256_blendv_pd(y, x, _mm256_cmp_pd(x, x, _CMP_UNORD_Q));
+}
+
+TARGET static inline __m256d exp_4(__m256d x) {
+    __m256d xc = _mm256_min_pd(_mm256_max_pd(x, SET(-746)), SET(710));
+    __m256d n = _mm256_round_pd(_mm256_mul_pd(xc, SET(INV_LN2)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256d r = _mm256_fnmadd_pd(n, SET(LN2_HI), xc);
+    r = _mm256_fnmadd_pd(n, SET(LN2_LO), r);
+    __m256d p = SET(C13);
+    p = _mm256_fmadd_pd(p, r, SET(C12)); p = _mm256_fmadd_pd(p, r, SET(C11)); p = _mm256_fmadd_pd(p, r, SET(C10));
+    p = _mm256_fmadd_pd(p, r, SET(C9)); p = _mm256_fmadd_pd(p, r, SET(C8)); p = _mm256_fmadd_pd(p, r, SET(C7));
+    p = _mm256_fmadd_pd(p, r, SET(C6)); p = _mm256_fmadd_pd(p, r, SET(C5)); p = _mm256_fmadd_pd(p, r, SET(C4));
+    p = _mm256_fmadd_pd(p, r, SET(C3)); p = _mm256_fmadd_pd(p, r, SET(C2)); p = _mm256_fmadd_pd(p, r, SET(1));
+    p = _mm256_fmadd_pd(p, r, SET(1));
+    __m256d n1 = _mm256_floor_pd(_mm256_mul_pd(n, SET(0.5))), n2 = _mm256_sub_pd(n, n1);
+    return keep_nan(_mm256_mul_pd(_mm256_mul_pd(p, pow2i_4(n1)), pow2i_4(n2)), x);
+}
+
+TARGET static inline __m256d tanh_4(__m256d x) {
+    const __m256d sign = SET(-0.0);
+    __m256d ax = _mm256_andnot_pd(sign, x);
+    __m256d y = _mm256_min_pd(_mm256_add_pd(ax, ax), SET(40));
+    __m256d n = _mm256_floor_pd(_mm256_mul_pd(y, SET(INV_LN2)));
+    __m256d r = _mm256_fnmadd_pd(n, SET(LN2_HI), y);
+    r = _mm256_fnmadd_pd(n, SET(LN2_LO), r);
+    __m256d s = SET(C16);
+    s = _mm256_fmadd_pd(s, r, SET(C15)); s = _mm256_fmadd_pd(s, r, SET(C14)); s = _mm256_fmadd_pd(s, r, SET(C13));
+    s = _mm256_fmadd_pd(s, r, SET(C12)); s = _mm256_fmadd_pd(s, r, SET(C11)); s = _mm256_fmadd_pd(s, r, SET(C10));
+    s = _mm256_fmadd_pd(s, r, SET(C9)); s = _mm256_fmadd_pd(s, r, SET(C8)); s = _mm256_fmadd_pd(s, r, SET(C7));
+    s = _mm256_fmadd_pd(s, r, SET(C6)); s = _mm256_fmadd_pd(s, r, SET(C5)); s = _mm256_fmadd_pd(s, r, SET(C4));
+    s = _mm256_fmadd_pd(s, r, SET(C3)); s = _mm256_fmadd_pd(s, r, SET(C2));
+    __m256d q = _mm256_fmadd_pd(s, _mm256_mul_pd(r, r), r);
+    __m256d t = pow2i_4(n);
+    __m256d e = _mm256_fmadd_pd(t, q, _mm256_sub_pd(t, SET(1)));
+    __m256d th = _mm256_div_pd(e, _mm256_add_pd(e, SET(2)));
+    return keep_nan(_mm256_or_pd(th, _mm256_and_pd(sign, x)), x);
+}
+
+TARGET static inline __m256d sigmoid_4(__m256d x) {
+    __m256d z = exp_4(_mm256_or_pd(x, SET(-0.0)));   /* exp(−|x|) */
+    __m256d d = _mm256_add_pd(SET(1), z);
+    return _mm256_blendv_pd(_mm256_div_pd(SET(1), d), _mm256_div_pd(z, d), x);   /* by the sign bit of x */
+}
+
+#define VECTOR_LOOP(name, f4)                                                                     \
+    TARGET static void name(const double *x, double *y, long n) {                                 \
+        long i = 0;                                                                               \
+        for (; i + 4 <= n; i += 4) _mm256_storeu_pd(y + i, f4(_mm256_loadu_pd(x + i)));          \
+        if (i < n) {                                                                              \
+            double buf[4] = {0, 0, 0, 0};                                                         \
+            for (long k = 0; k < n - i; k++) buf[k] = x[i + k];                                   \
+            _mm256_storeu_pd(buf, f4(_mm256_loadu_pd(buf)));                                      \
+            for (long k = 0; k < n - i; k++) y[i + k] = buf[k];                                   \
+        }                                                                                         \
+    }
+VECTOR_LOOP(vexp_avx2, exp_4)
+VECTOR_LOOP(vtanh_avx2, tanh_4)
+VECTOR_LOOP(vsigmoid_avx2, sigmoid_4)
+#define DISPATCH(avx2, portable) do { if (tk_cpu_has_avx2_fma()) avx2(x, y, n); else portable(x, y, n); } while (0)
+#else
+#define DISPATCH(avx2, portable) portable(x, y, n)
+#endif
+
+void tk_vexp(const double *x, double *y, long n) { DISPATCH(vexp_avx2, tk_vexp_portable); }
+void tk_vtanh(const double *x, double *y, long n) { DISPATCH(vtanh_avx2, tk_vtanh_portable); }
+void tk_vsigmoid(const double *x, double *y, long n) { DISPATCH(vsigmoid_avx2, tk_vsigmoid_portable); }
+
+double tk_exp(double x) { double y; tk_vexp(&x, &y, 1); return y; }
+double tk_tanh(double x) { double y; tk_vtanh(&x, &y, 1); return y; }
+double tk_sigmoid(double x) { double y; tk_vsigmoid(&x, &y, 1); return y; }
