@@ -15,6 +15,8 @@ usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--p
                 ../shared/peers/peak_flops.py), to report fractions of peak
   --matmul-only time only the 1024 × 1024 × 1024 matrix product
   --no-matmul   skip the 1024 × 1024 × 1024 matrix product
+  --profile W:hvp|gradient [SECONDS]
+                only run workload W's HVP (or gradient) in a loop for SECONDS (default 10), for a profiler
   --unroll-memory [K]
                 differentiate K (default 10000) SGD steps of the 4 × 200 MLP with checkpoints; print memory
   --report OURS.json --peers PEERS.json
@@ -30,6 +32,8 @@ struct Options {
     var matmulOnly = false
     var skipMatmul = false
 }
+
+func format(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("error: \(message)\n\n\(usage)\n".utf8))
@@ -77,6 +81,28 @@ if let i = CommandLine.arguments.firstIndex(of: "--report") {
     exit(0)
 }
 
+// Profiling loop: --profile W:hvp|gradient [SECONDS] runs one operation and measures nothing else.
+if let i = CommandLine.arguments.firstIndex(of: "--profile") {
+    let args = CommandLine.arguments
+    guard i + 1 < args.count else { fail("--profile needs W:hvp or W:gradient") }
+    let parts = args[i + 1].split(separator: ":").map(String.init)
+    guard parts.count == 2, let make = Workload.all[parts[0]], ["hvp", "gradient"].contains(parts[1]) else {
+        fail("--profile: expected W:hvp or W:gradient with W one of \(Workload.order.joined(separator: ", "))")
+    }
+    let seconds = i + 2 < args.count ? Double(args[i + 2]) ?? 10 : 10
+    let w = make(), tape = Tape()
+    var product = HessianVectorProduct(), gradients: [Tensor] = []
+    let start = now()
+    var calls = 0
+    while now() - start < seconds {
+        if parts[1] == "hvp" { tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product) }
+        else { _ = tape.valueAndGradient(of: w.loss, at: w.parameters, into: &gradients) }
+        calls += 1
+    }
+    print("\(args[i + 1]): \(calls) calls, \(format((now() - start) / Double(calls) * 1e6, 2)) µs each")
+    exit(0)
+}
+
 // Memory check of long unrolls: --unroll-memory [K] (default 10,000).
 if let i = CommandLine.arguments.firstIndex(of: "--unroll-memory") {
     let args = CommandLine.arguments
@@ -87,7 +113,6 @@ if let i = CommandLine.arguments.firstIndex(of: "--unroll-memory") {
 let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
 var results: [[String: Any]] = []
 
-func format(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
 
 if !options.matmulOnly {

@@ -122,15 +122,20 @@ struct Dual: TensorAlgebra {
         return r
     }
 
-    // y = op(a)·op(b);  ẏ = op(ȧ)·op(b) + op(a)·op(ḃ)
+    // y = op(a)·op(b);  ẏ = op(ȧ)·op(b) + op(a)·op(ḃ). Products sharing an operand run as one stacked
+    // product ([y; ẏ] = [op(a); op(ȧ)]·op(b), or [y | ẏ] = op(a)·[op(b) | op(ḃ)]): the shared operand is
+    // packed once and the threads balance over twice the work. Each block gets the bits it would alone.
     func matmul(_ a: Slot, _ b: Slot, _ ta: Bool, _ tb: Bool) -> Slot {
         let s = Shape.matmulResult(a.shape, b.shape, ta, tb, op: "matmul")
         let y = fresh(s, tangent: a.t != nil || b.t != nil)
-        gemm.run(a.p, a.shape, ta, b.p, b.shape, tb, into: y.p, accumulate: false)
-        if let yt = y.t {
-            var written = false
-            if let at = a.t { gemm.run(at, a.shape, ta, b.p, b.shape, tb, into: yt, accumulate: false); written = true }
-            if let bt = b.t { gemm.run(a.p, a.shape, ta, bt, b.shape, tb, into: yt, accumulate: written) }
+        switch (a.t, b.t, y.t) {
+        case let (at?, bt, yt?):
+            gemm.runStackedRows(a.p, at, a.shape, ta, b.p, b.shape, tb, into: y.p, yt)
+            if let bt { gemm.run(a.p, a.shape, ta, bt, b.shape, tb, into: yt, accumulate: true) }
+        case let (nil, bt?, yt?):
+            gemm.runStackedColumns(a.p, a.shape, ta, b.p, bt, b.shape, tb, into: y.p, yt)
+        default:
+            gemm.run(a.p, a.shape, ta, b.p, b.shape, tb, into: y.p, accumulate: false)
         }
         return y
     }

@@ -19,6 +19,9 @@ public final class Tape {
     @exclusivity(unchecked) var operand1: [Int32] = []
     @exclusivity(unchecked) var values: [Slot] = []
     @exclusivity(unchecked) var needsGradient: [Bool] = []
+    /// Copies of large constants, kept across calls (see `cachedConstant`), and the next one's index.
+    @exclusivity(unchecked) var constantCache: [(tensor: Tensor, copy: UnsafeMutablePointer<Double>, capacity: Int)] = []
+    @exclusivity(unchecked) var constantCursor = 0
     /// Operand lists of n-ary nodes (concatenation).
     @exclusivity(unchecked) var extraOperands: [Int32] = []
     // Reverse sweep state.
@@ -37,12 +40,19 @@ public final class Tape {
     public init() {}
 
     /// Bytes currently held by this tape's buffers (kept between calls for reuse).
-    public var reservedBytes: Int { arena.reserved * 8 }
+    public var reservedBytes: Int { arena.reserved * 8 + constantCache.reduce(0) { $0 + $1.capacity } * 8 }
     /// The most bytes of buffers any single call has used.
     public var peakBytes: Int { max(arena.highWater, arena.inUse) * 8 }
 
     /// Frees every buffer (they are otherwise kept for the next call).
-    public func releaseMemory() { reset(); arena.releaseMemory() }
+    public func releaseMemory() {
+        reset()
+        arena.releaseMemory()
+        for entry in constantCache { entry.copy.deallocate() }
+        constantCache.removeAll()
+    }
+
+    deinit { for entry in constantCache { entry.copy.deallocate() } }
 
     var algebra: Dual { Dual(arena: arena, gemm: GemmContext(arena: arena)) }
 
@@ -53,6 +63,7 @@ public final class Tape {
         values.removeAll(keepingCapacity: true)
         needsGradient.removeAll(keepingCapacity: true)
         extraOperands.removeAll(keepingCapacity: true)
+        constantCursor = 0
         arena.reset()
         generation &+= 1
     }
@@ -87,10 +98,42 @@ public final class Tape {
         return append(.input, -1, -1, Slot(p: p, t: t, shape: shape), requiresGradient)
     }
 
-    /// A constant: no tangent, never differentiated.
+    /// A constant: no tangent, never differentiated. Large ones go through `constantCache`.
     func constant(_ x: Tensor) -> Variable {
+        if x.count >= Tape.cachedConstantMinimum { return append(.constant, -1, -1, cachedConstant(x), false) }
         let slot = x.scalars.withUnsafeBufferPointer { algebra.constant($0, shape: x.shape) }
         return append(.constant, -1, -1, slot, false)
+    }
+
+    /// Constants of at least this many elements are cached across calls.
+    static let cachedConstantMinimum = 2048
+
+    /// The copy of a large constant, made once: the k-th large constant of a call reuses the copy of the
+    /// previous call's k-th when it is the same array storage. Sound because the tape still holds that
+    /// array: while it does, nobody can change the storage in place (a mutation elsewhere copies it
+    /// first), so the same base address means the same values. A training batch recorded step after
+    /// step is thus copied once, not every step (1.6 MB per HVP on the MNIST-sized network).
+    private func cachedConstant(_ x: Tensor) -> Slot {
+        let k = constantCursor
+        constantCursor += 1
+        let base = x.scalars.withUnsafeBufferPointer { $0.baseAddress }
+        if k < constantCache.count {
+            let entry = constantCache[k]
+            if entry.tensor.count == x.count, entry.tensor.scalars.withUnsafeBufferPointer({ $0.baseAddress }) == base {
+                return Slot(p: entry.copy, t: nil, shape: x.shape)
+            }
+        }
+        var copy: UnsafeMutablePointer<Double>, capacity = x.count
+        if k < constantCache.count, constantCache[k].capacity >= x.count {
+            (copy, capacity) = (constantCache[k].copy, constantCache[k].capacity)
+        } else {
+            if k < constantCache.count { constantCache[k].copy.deallocate() }
+            copy = .allocate(capacity: x.count)
+        }
+        x.scalars.withUnsafeBufferPointer { copy.update(from: $0.baseAddress!, count: x.count) }
+        let entry = (tensor: x, copy: copy, capacity: capacity)
+        if k < constantCache.count { constantCache[k] = entry } else { constantCache.append(entry) }
+        return Slot(p: copy, t: nil, shape: x.shape)
     }
 
     /// A scalar constant.

@@ -18,11 +18,12 @@ enum { MR = 6, NR = 8, KC = 256, MC = 96, NC = 2048 };
 
 typedef struct {
     int ta, tb;
-    long M, N, K;
+    long K;
     double alpha;
-    const double *A; long lda;
-    const double *B; long ldb;
-    double *C; long ldc;
+    int na, nb;                                      /* A segments (stacked rows), B segments (columns) */
+    const double *A[2]; long lda[2]; long M[2];      /* op(A[s]) is M[s] × K */
+    const double *B[2]; long ldb[2]; long N[2];      /* op(B[s]) is K × N[s] */
+    double *C[2][2]; long ldc[2][2];                 /* C[sa][sb] is M[sa] × N[sb] */
     int overwrite;      /* beta == 0: the first K slice writes C instead of adding to it (C is never read) */
     int split_rows;     /* threads take rows of C (sharing packed B), else columns */
     double *work;
@@ -81,4 +82,21 @@ void tk_dgemm(int ta, int tb, long M, long N, long K, double alpha, const double
     if (tk_cpu_has_avx2_fma()) { gemm_avx2(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, work, threads); return; }
 #endif
     gemm_portable(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, work, threads);
+}
+
+void tk_dgemm_stacked(int ta, int tb, long K, double alpha, int na, const double *const *A, const long *lda, const long *M,
+                      int nb, const double *const *B, const long *ldb, const long *N, double beta, double *const *C,
+                      const long *ldc, double *work, int threads) {
+#if defined(__x86_64__)
+    if (tk_cpu_has_avx2_fma()) { stacked_avx2(ta, tb, K, alpha, na, A, lda, M, nb, B, ldb, N, beta, C, ldc, work, threads); return; }
+#endif
+    stacked_portable(ta, tb, K, alpha, na, A, lda, M, nb, B, ldb, N, beta, C, ldc, work, threads);
+}
+
+void tk_dgemm_pair(int ta, int tb, long M, long N, long K, int stack_rows, const double *A0, const double *A1, long lda,
+                   const double *B0, const double *B1, long ldb, double *C0, double *C1, long ldc, double *work, int threads) {
+    const double *A[2] = { A0, A1 }, *B[2] = { B0, B1 };
+    long ldas[2] = { lda, lda }, ldbs[2] = { ldb, ldb }, Ms[2] = { M, M }, Ns[2] = { N, N }, ldcs[2] = { ldc, ldc };
+    double *C[2] = { C0, C1 };
+    tk_dgemm_stacked(ta, tb, K, 1, stack_rows ? 2 : 1, A, ldas, Ms, stack_rows ? 1 : 2, B, ldbs, Ns, 0, C, ldcs, work, threads);
 }

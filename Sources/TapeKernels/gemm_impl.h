@@ -68,7 +68,11 @@ TARGET static void NAME(pack_b)(const double *restrict B, long ldb, int tb, long
             for (long p = 0; p < kc; p++) {
                 const double *src = B + (p0 + p) * ldb + j0 + j;
                 double *o = out + p * NR;
+#if USE_AVX2
+                if (cols == NR) { _mm256_storeu_pd(o, _mm256_loadu_pd(src)); _mm256_storeu_pd(o + 4, _mm256_loadu_pd(src + 4)); }
+#else
                 if (cols == NR) { for (int c = 0; c < NR; c++) o[c] = src[c]; }
+#endif
                 else { for (long c = 0; c < cols; c++) o[c] = src[c]; for (long c = cols; c < NR; c++) o[c] = 0; }
             }
         } else if (cols == NR) {   /* op(B)[p][c] = B[c][p]: eight rows of B, each read along p */
@@ -161,73 +165,82 @@ TARGET static void NAME(kernel)(long kc, const double *restrict a, const double 
     }
 }
 
-/* One (column panel, K slice, row panel) block: the micro-kernel over its slivers. */
-TARGET static void NAME(macro)(const gemm_job *j, const double *pa, const double *pb, long i0, long mc,
-                               long j0, long nc, long kc, int first) {
+/* One (column panel, K slice, row panel) block: the micro-kernel over its slivers, into C (row stride ldc). */
+TARGET static void NAME(macro)(double alpha, const double *pa, const double *pb, long mc, long nc, long kc,
+                               double *C, long ldc, int first) {
     for (long jj = 0; jj < nc; jj += NR) {
         long n = nc - jj < NR ? nc - jj : NR;
         for (long ii = 0; ii < mc; ii += MR) {
             long m = mc - ii < MR ? mc - ii : MR;
-            NAME(kernel)(kc, pa + ii * kc, pb + jj * kc, j->alpha, j->C + (i0 + ii) * j->ldc + j0 + jj, j->ldc, m, n, first);
+            NAME(kernel)(kc, pa + ii * kc, pb + jj * kc, alpha, C + ii * ldc + jj, ldc, m, n, first);
         }
     }
 }
 
-/* The blocked product on thread `tid` of `nt`. Rows split: B panels are packed by all threads together
- * (a barrier before and after their use), and the threads take row panels of A in turn from a shared
- * counter, so a core slowed down by its neighbours does not hold the other back. Columns split (few
- * rows): each thread packs and computes its own columns. */
+/* The blocked product on thread `tid` of `nt`, for a stack of up to two A segments (rows) times a row of
+ * up to two B segments (columns). Rows split: B panels are packed by all threads together (a barrier
+ * before and after their use), and the threads take row panels of A in turn from a shared counter, so a
+ * core slowed down by its neighbours does not hold the other back. Columns split (few rows): each thread
+ * packs and computes its own columns. */
 TARGET static void NAME(task)(void *ctx, int tid, int nt) {
     gemm_job *j = ctx;
-    const long M = j->M, N = j->N, K = j->K;
-    double *pb = j->work, *pa = j->work + KC * NC + (long)tid * MC * KC;
+    const long K = j->K, Mtot = j->M[0] + (j->na > 1 ? j->M[1] : 0);
+    double *pa = j->work + KC * NC + (long)tid * MC * KC;
     long nk = (K + KC - 1) / KC, kstep = (K + nk - 1) / nk;
-    int by_rows = nt == 1 || j->split_rows;
-    long c0 = 0, c1 = N, ncap = NC;
-    if (!by_rows) {
-        long slivers = (N + NR - 1) / NR;
-        c0 = slivers * tid / nt * NR;
-        c1 = slivers * (tid + 1) / nt * NR;
-        if (c1 > N) c1 = N;
-        ncap = (NC / nt) / NR * NR;
-        pb = j->work + (long)tid * ncap * KC;
-    }
-    /* Row panels: MC tall, or smaller so that each thread gets about four of them. */
+    int by_rows = nt == 1 || j->split_rows, shared = by_rows && nt > 1;
+    /* Row panels: MC tall, or smaller so that each thread gets about four of them. Panels never straddle
+     * two A segments. */
     long mstep = MC;
-    if (by_rows && nt > 1) {
-        long want = (M + 4 * nt - 1) / (4 * nt);
+    if (shared) {
+        long want = (Mtot + 4 * nt - 1) / (4 * nt);
         want = (want + MR - 1) / MR * MR;
         if (want < 4 * MR) want = 4 * MR;
         if (want < mstep) mstep = want;
     }
-    long panels = (M + mstep - 1) / mstep;
-    long cols = c1 - c0, nn = (cols + ncap - 1) / ncap;
-    long nstep = nn > 0 ? ((cols + nn - 1) / nn + NR - 1) / NR * NR : ncap;
-    for (long jc = c0; jc < c1; jc += nstep) {
-        long nc = c1 - jc < nstep ? c1 - jc : nstep;
-        for (long p0 = 0; p0 < K; p0 += kstep) {
-            long kc = K - p0 < kstep ? K - p0 : kstep;
-            int first = j->overwrite && p0 == 0;
-            int shared = by_rows && nt > 1;
-            if (shared) {
-                long bs = (nc + NR - 1) / NR, b0 = bs * tid / nt, b1 = bs * (tid + 1) / nt;
-                long w = (b1 * NR < nc ? b1 * NR : nc) - b0 * NR;
-                if (w > 0) NAME(pack_b)(j->B, j->ldb, j->tb, p0, jc + b0 * NR, kc, w, pb + b0 * NR * kc);
-                tk_barrier_wait(&j->barrier, nt);
-            } else {
-                NAME(pack_b)(j->B, j->ldb, j->tb, p0, jc, kc, nc, pb);
-            }
-            for (long t = shared ? atomic_fetch_add(&j->next_panel, 1) : 0; t < panels;
-                 t = shared ? atomic_fetch_add(&j->next_panel, 1) : t + 1) {
-                long i0 = t * mstep, mc = M - i0 < mstep ? M - i0 : mstep;
-                NAME(pack_a)(j->A, j->lda, j->ta, i0, p0, mc, kc, pa);
-                NAME(macro)(j, pa, pb, i0, mc, jc, nc, kc, first);
-            }
-            if (shared) {
-                tk_barrier_wait(&j->barrier, nt);      /* B is repacked next */
-                /* Thread 0 resets the panel counter; nobody reads it before the next barrier, which
-                 * thread 0 reaches only after this store. */
-                if (tid == 0) atomic_store(&j->next_panel, 0);
+    long p0count = (j->M[0] + mstep - 1) / mstep;
+    long panels = p0count + (j->na > 1 ? (j->M[1] + mstep - 1) / mstep : 0);
+    for (int sb = 0; sb < j->nb; sb++) {
+        const long N = j->N[sb];
+        long c0 = 0, c1 = N, ncap = NC;
+        double *pb = j->work;
+        if (!by_rows) {
+            long slivers = (N + NR - 1) / NR;
+            c0 = slivers * tid / nt * NR;
+            c1 = slivers * (tid + 1) / nt * NR;
+            if (c1 > N) c1 = N;
+            ncap = (NC / nt) / NR * NR;
+            pb = j->work + (long)tid * ncap * KC;
+        }
+        long cols = c1 - c0, nn = (cols + ncap - 1) / ncap;
+        long nstep = nn > 0 ? ((cols + nn - 1) / nn + NR - 1) / NR * NR : ncap;
+        for (long jc = c0; jc < c1; jc += nstep) {
+            long nc = c1 - jc < nstep ? c1 - jc : nstep;
+            for (long p0 = 0; p0 < K; p0 += kstep) {
+                long kc = K - p0 < kstep ? K - p0 : kstep;
+                int first = j->overwrite && p0 == 0;
+                if (shared) {
+                    long bs = (nc + NR - 1) / NR, b0 = bs * tid / nt, b1 = bs * (tid + 1) / nt;
+                    long w = (b1 * NR < nc ? b1 * NR : nc) - b0 * NR;
+                    if (w > 0) NAME(pack_b)(j->B[sb], j->ldb[sb], j->tb, p0, jc + b0 * NR, kc, w, pb + b0 * NR * kc);
+                    tk_barrier_wait(&j->barrier, nt);
+                } else {
+                    NAME(pack_b)(j->B[sb], j->ldb[sb], j->tb, p0, jc, kc, nc, pb);
+                }
+                for (long t = shared ? atomic_fetch_add(&j->next_panel, 1) : 0; t < panels;
+                     t = shared ? atomic_fetch_add(&j->next_panel, 1) : t + 1) {
+                    int sa = t < p0count ? 0 : 1;
+                    long i0 = (t - (sa ? p0count : 0)) * mstep, M = j->M[sa];
+                    long mc = M - i0 < mstep ? M - i0 : mstep;
+                    NAME(pack_a)(j->A[sa], j->lda[sa], j->ta, i0, p0, mc, kc, pa);
+                    long ldc = j->ldc[sa][sb];
+                    NAME(macro)(j->alpha, pa, pb, mc, nc, kc, j->C[sa][sb] + i0 * ldc + jc, ldc, first);
+                }
+                if (shared) {
+                    tk_barrier_wait(&j->barrier, nt);      /* B is repacked next */
+                    /* Thread 0 resets the panel counter; nobody reads it before the next barrier, which
+                     * thread 0 reaches only after this store. */
+                    if (tid == 0) atomic_store(&j->next_panel, 0);
+                }
             }
         }
     }
@@ -292,6 +305,20 @@ TARGET static void NAME(small)(int ta, int tb, long M, long N, long K, double al
     }
 }
 
+/* The blocked (packed, maybe threaded) product of a prepared job. */
+TARGET static void NAME(blocked)(gemm_job *j, int threads) {
+    const long Mtot = j->M[0] + (j->na > 1 ? j->M[1] : 0);
+    const long Ntot = j->N[0] + (j->nb > 1 ? j->N[1] : 0);
+    int nt = threads < 1 ? 1 : threads;
+    if ((double)Mtot * (double)Ntot * (double)j->K < TK_PARALLEL_MIN_MACS) nt = 1;
+    j->split_rows = Mtot >= 4 * MR * nt;
+    if (!j->split_rows && j->N[0] < 2 * NR * nt) nt = 1;
+    tk_barrier_init(&j->barrier);
+    atomic_init(&j->next_panel, 0);
+    if (nt == 1) NAME(task)(j, 0, 1);
+    else tk_pool_run(nt, NAME(task), j);
+}
+
 TARGET static void NAME(gemm)(int ta, int tb, long M, long N, long K, double alpha, const double *A, long lda,
                               const double *B, long ldb, double beta, double *C, long ldc, double *work, int threads) {
     if (M <= 0 || N <= 0) return;
@@ -301,14 +328,31 @@ TARGET static void NAME(gemm)(int ta, int tb, long M, long N, long K, double alp
         return;
     }
     if (beta != 0 && beta != 1) scale_c(M, N, beta, C, ldc);
-    gemm_job j = { .ta = ta, .tb = tb, .M = M, .N = N, .K = K, .alpha = alpha, .A = A, .lda = lda, .B = B, .ldb = ldb,
-                   .C = C, .ldc = ldc, .overwrite = beta == 0, .work = work };
-    int nt = threads < 1 ? 1 : threads;
-    if ((double)M * (double)N * (double)K < TK_PARALLEL_MIN_MACS) nt = 1;
-    j.split_rows = M >= 4 * MR * nt;
-    if (!j.split_rows && N < 2 * NR * nt) nt = 1;
-    tk_barrier_init(&j.barrier);
-    atomic_init(&j.next_panel, 0);
-    if (nt == 1) NAME(task)(&j, 0, 1);
-    else tk_pool_run(nt, NAME(task), &j);
+    gemm_job j = { .ta = ta, .tb = tb, .K = K, .alpha = alpha, .na = 1, .nb = 1,
+                   .A = { A, NULL }, .lda = { lda, 0 }, .M = { M, 0 }, .B = { B, NULL }, .ldb = { ldb, 0 }, .N = { N, 0 },
+                   .C = { { C, NULL }, { NULL, NULL } }, .ldc = { { ldc, 0 }, { 0, 0 } },
+                   .overwrite = beta == 0, .work = work };
+    NAME(blocked)(&j, threads);
+}
+
+/* [C00 C01; C10 C11] = alpha [op(A0); op(A1)] [op(B0) op(B1)] + beta C: one packing of each B segment
+ * serves every A segment (and the other way round), and the threads balance over all of it. Each block
+ * gets exactly the bits a separate product would give it. */
+TARGET static void NAME(stacked)(int ta, int tb, long K, double alpha, int na, const double *const *A, const long *lda,
+                                 const long *M, int nb, const double *const *B, const long *ldb, const long *N,
+                                 double beta, double *const *C, const long *ldc, double *work, int threads) {
+    int small = K <= 0 || alpha == 0;
+    for (int sa = 0; sa < na; sa++) for (int sb = 0; sb < nb; sb++) small |= tk_dgemm_is_small(M[sa], N[sb], K);
+    if (small) {   /* the direct path is per block: run the blocks one by one */
+        for (int sa = 0; sa < na; sa++) for (int sb = 0; sb < nb; sb++)
+            NAME(gemm)(ta, tb, M[sa], N[sb], K, alpha, A[sa], lda[sa], B[sb], ldb[sb], beta, C[sa * nb + sb], ldc[sa * nb + sb], work, threads);
+        return;
+    }
+    if (beta != 0 && beta != 1)
+        for (int sa = 0; sa < na; sa++) for (int sb = 0; sb < nb; sb++) scale_c(M[sa], N[sb], beta, C[sa * nb + sb], ldc[sa * nb + sb]);
+    gemm_job j = { .ta = ta, .tb = tb, .K = K, .alpha = alpha, .na = na, .nb = nb, .overwrite = beta == 0, .work = work };
+    for (int sa = 0; sa < na; sa++) { j.A[sa] = A[sa]; j.lda[sa] = lda[sa]; j.M[sa] = M[sa]; }
+    for (int sb = 0; sb < nb; sb++) { j.B[sb] = B[sb]; j.ldb[sb] = ldb[sb]; j.N[sb] = N[sb]; }
+    for (int sa = 0; sa < na; sa++) for (int sb = 0; sb < nb; sb++) { j.C[sa][sb] = C[sa * nb + sb]; j.ldc[sa][sb] = ldc[sa * nb + sb]; }
+    NAME(blocked)(&j, threads);
 }

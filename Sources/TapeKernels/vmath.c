@@ -6,7 +6,7 @@
  * 1 ns and stay within a few ulp of the correctly rounded result (tested against libm).
  *
  * exp(x):   n = round(x / ln 2), r = x − n·ln 2 (Cody–Waite, two constants), |r| ≤ ln 2 / 2;
- *           eʳ by its Taylor series to degree 13 (truncation < 5e-18), times 2ⁿ as two exact factors so
+ *           eʳ by its Taylor series to degree 13 (truncation < 5e-18, evaluated by Estrin's scheme), times 2ⁿ as two exact factors so
  *           that subnormal results round once.
  * tanh(x):  e = expm1(2|x|) with n = floor(2|x| / ln 2), so r ∈ [0, ln 2) and eʳ − 1 (Taylor to degree 16)
  *           and 2ⁿ − 1 are both ≥ 0: e = 2ⁿ(eʳ − 1) + (2ⁿ − 1) has no cancellation; tanh = e / (e + 2),
@@ -58,11 +58,21 @@ static double exp_1(double x) {
     double n = nearbyint(xc * INV_LN2);
     double r = xc - n * LN2_HI;
     r = r - n * LN2_LO;
-    double p = C13;
-    p = p * r + C12; p = p * r + C11; p = p * r + C10; p = p * r + C9; p = p * r + C8; p = p * r + C7;
-    p = p * r + C6; p = p * r + C5; p = p * r + C4; p = p * r + C3; p = p * r + C2; p = p * r + 1; p = p * r + 1;
+    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;   /* the same Estrin scheme as exp_4 */
+    double b0 = (C2 + C3 * r) + (C4 + C5 * r) * r2, b1 = (C6 + C7 * r) + (C8 + C9 * r) * r2;
+    double b2 = (C10 + C11 * r) + (C12 + C13 * r) * r2;
+    double p = 1 + (r + (b0 + b1 * r4 + b2 * r8) * r2);
     double n1 = floor(n * 0.5), n2 = n - n1;
     return p * pow2i_1(n1) * pow2i_1(n2);
+}
+
+/* e/(e + 2) for e ≥ 0, refined so that only e's own error remains: d = fl(e + 2) with its rounding
+ * error err = e − (d − 2) (exact, Fast2Sum, since e ≤ 2 or err = 0 hardly matters), q0 = e/d, and one
+ * correction q0 + (e − q0·d − q0·err)/d. */
+static double quotient_1(double e) {
+    double d = e + 2, err = e - (d - 2), inv = 1 / d, q0 = e * inv;
+    double r = e - q0 * d;
+    return q0 + (r - q0 * err) * inv;
 }
 
 static double tanh_1(double x) {
@@ -72,14 +82,14 @@ static double tanh_1(double x) {
     double n = floor(y * INV_LN2);
     double r = y - n * LN2_HI;
     r = r - n * LN2_LO;
-    double s = C16;
-    s = s * r + C15; s = s * r + C14; s = s * r + C13; s = s * r + C12; s = s * r + C11; s = s * r + C10;
-    s = s * r + C9; s = s * r + C8; s = s * r + C7; s = s * r + C6; s = s * r + C5; s = s * r + C4;
-    s = s * r + C3; s = s * r + C2;
-    double q = s * (r * r) + r;
+    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;   /* the same Estrin scheme as tanh_4 */
+    double b0 = (C2 + C3 * r) + (C4 + C5 * r) * r2, b1 = (C6 + C7 * r) + (C8 + C9 * r) * r2;
+    double b2 = (C10 + C11 * r) + (C12 + C13 * r) * r2, b3 = (C14 + C15 * r) + C16 * r2;
+    double s = (b0 + b1 * r4) + (b2 + b3 * r4) * r8;
+    double q = s * r2 + r;
     double t = pow2i_1(n);
     double e = t * q + (t - 1);
-    return copysign(e / (e + 2), x);
+    return copysign(quotient_1(e), x);
 }
 
 static double sigmoid_1(double x) {
@@ -111,12 +121,14 @@ TARGET static inline __m256d exp_4(__m256d x) {
     __m256d n = _mm256_round_pd(_mm256_mul_pd(xc, SET(INV_LN2)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256d r = _mm256_fnmadd_pd(n, SET(LN2_HI), xc);
     r = _mm256_fnmadd_pd(n, SET(LN2_LO), r);
-    __m256d p = SET(C13);
-    p = _mm256_fmadd_pd(p, r, SET(C12)); p = _mm256_fmadd_pd(p, r, SET(C11)); p = _mm256_fmadd_pd(p, r, SET(C10));
-    p = _mm256_fmadd_pd(p, r, SET(C9)); p = _mm256_fmadd_pd(p, r, SET(C8)); p = _mm256_fmadd_pd(p, r, SET(C7));
-    p = _mm256_fmadd_pd(p, r, SET(C6)); p = _mm256_fmadd_pd(p, r, SET(C5)); p = _mm256_fmadd_pd(p, r, SET(C4));
-    p = _mm256_fmadd_pd(p, r, SET(C3)); p = _mm256_fmadd_pd(p, r, SET(C2)); p = _mm256_fmadd_pd(p, r, SET(1));
-    p = _mm256_fmadd_pd(p, r, SET(1));
+    /* eʳ = 1 + (r + r²·s), s = Σ_{k=2}^{13} r^{k−2}/k! by Estrin's scheme */
+    __m256d r2 = _mm256_mul_pd(r, r), r4 = _mm256_mul_pd(r2, r2), r8 = _mm256_mul_pd(r4, r4);
+    __m256d a0 = _mm256_fmadd_pd(SET(C3), r, SET(C2)), a1 = _mm256_fmadd_pd(SET(C5), r, SET(C4));
+    __m256d a2 = _mm256_fmadd_pd(SET(C7), r, SET(C6)), a3 = _mm256_fmadd_pd(SET(C9), r, SET(C8));
+    __m256d a4 = _mm256_fmadd_pd(SET(C11), r, SET(C10)), a5 = _mm256_fmadd_pd(SET(C13), r, SET(C12));
+    __m256d b0 = _mm256_fmadd_pd(a1, r2, a0), b1 = _mm256_fmadd_pd(a3, r2, a2), b2 = _mm256_fmadd_pd(a5, r2, a4);
+    __m256d sp = _mm256_fmadd_pd(b2, r8, _mm256_fmadd_pd(b1, r4, b0));
+    __m256d p = _mm256_add_pd(SET(1), _mm256_fmadd_pd(sp, r2, r));
     __m256d n1 = _mm256_floor_pd(_mm256_mul_pd(n, SET(0.5))), n2 = _mm256_sub_pd(n, n1);
     return keep_nan(_mm256_mul_pd(_mm256_mul_pd(p, pow2i_4(n1)), pow2i_4(n2)), x);
 }
@@ -128,16 +140,23 @@ TARGET static inline __m256d tanh_4(__m256d x) {
     __m256d n = _mm256_floor_pd(_mm256_mul_pd(y, SET(INV_LN2)));
     __m256d r = _mm256_fnmadd_pd(n, SET(LN2_HI), y);
     r = _mm256_fnmadd_pd(n, SET(LN2_LO), r);
-    __m256d s = SET(C16);
-    s = _mm256_fmadd_pd(s, r, SET(C15)); s = _mm256_fmadd_pd(s, r, SET(C14)); s = _mm256_fmadd_pd(s, r, SET(C13));
-    s = _mm256_fmadd_pd(s, r, SET(C12)); s = _mm256_fmadd_pd(s, r, SET(C11)); s = _mm256_fmadd_pd(s, r, SET(C10));
-    s = _mm256_fmadd_pd(s, r, SET(C9)); s = _mm256_fmadd_pd(s, r, SET(C8)); s = _mm256_fmadd_pd(s, r, SET(C7));
-    s = _mm256_fmadd_pd(s, r, SET(C6)); s = _mm256_fmadd_pd(s, r, SET(C5)); s = _mm256_fmadd_pd(s, r, SET(C4));
-    s = _mm256_fmadd_pd(s, r, SET(C3)); s = _mm256_fmadd_pd(s, r, SET(C2));
-    __m256d q = _mm256_fmadd_pd(s, _mm256_mul_pd(r, r), r);
+    /* s = Σ_{k=2}^{16} r^{k−2}/k! by Estrin's scheme (depth 4 instead of 14) */
+    __m256d r2 = _mm256_mul_pd(r, r), r4 = _mm256_mul_pd(r2, r2), r8 = _mm256_mul_pd(r4, r4);
+    __m256d a0 = _mm256_fmadd_pd(SET(C3), r, SET(C2)), a1 = _mm256_fmadd_pd(SET(C5), r, SET(C4));
+    __m256d a2 = _mm256_fmadd_pd(SET(C7), r, SET(C6)), a3 = _mm256_fmadd_pd(SET(C9), r, SET(C8));
+    __m256d a4 = _mm256_fmadd_pd(SET(C11), r, SET(C10)), a5 = _mm256_fmadd_pd(SET(C13), r, SET(C12));
+    __m256d a6 = _mm256_fmadd_pd(SET(C15), r, SET(C14));
+    __m256d b0 = _mm256_fmadd_pd(a1, r2, a0), b1 = _mm256_fmadd_pd(a3, r2, a2);
+    __m256d b2 = _mm256_fmadd_pd(a5, r2, a4), b3 = _mm256_fmadd_pd(SET(C16), r2, a6);
+    __m256d s = _mm256_fmadd_pd(_mm256_fmadd_pd(b3, r4, b2), r8, _mm256_fmadd_pd(b1, r4, b0));
+    __m256d q = _mm256_fmadd_pd(s, r2, r);
     __m256d t = pow2i_4(n);
     __m256d e = _mm256_fmadd_pd(t, q, _mm256_sub_pd(t, SET(1)));
-    __m256d th = _mm256_div_pd(e, _mm256_add_pd(e, SET(2)));
+    /* th = e/(e + 2), refined as in quotient_1 */
+    __m256d d = _mm256_add_pd(e, SET(2)), err = _mm256_sub_pd(e, _mm256_sub_pd(d, SET(2)));
+    __m256d inv = _mm256_div_pd(SET(1), d), q0 = _mm256_mul_pd(e, inv);
+    __m256d res = _mm256_fnmadd_pd(q0, d, e);
+    __m256d th = _mm256_fmadd_pd(_mm256_fnmadd_pd(q0, err, res), inv, q0);
     return keep_nan(_mm256_or_pd(th, _mm256_and_pd(sign, x)), x);
 }
 
@@ -150,6 +169,11 @@ TARGET static inline __m256d sigmoid_4(__m256d x) {
 #define VECTOR_LOOP(name, f4)                                                                     \
     TARGET static void name(const double *x, double *y, long n) {                                 \
         long i = 0;                                                                               \
+        for (; i + 8 <= n; i += 8) {   /* two independent chains in flight: latency, not width, limits */ \
+            __m256d a = f4(_mm256_loadu_pd(x + i)), b = f4(_mm256_loadu_pd(x + i + 4));          \
+            _mm256_storeu_pd(y + i, a);                                                           \
+            _mm256_storeu_pd(y + i + 4, b);                                                       \
+        }                                                                                         \
         for (; i + 4 <= n; i += 4) _mm256_storeu_pd(y + i, f4(_mm256_loadu_pd(x + i)));          \
         if (i < n) {                                                                              \
             double buf[4] = {0, 0, 0, 0};                                                         \
@@ -166,9 +190,32 @@ VECTOR_LOOP(vsigmoid_avx2, sigmoid_4)
 #define DISPATCH(avx2, portable) portable(x, y, n)
 #endif
 
-void tk_vexp(const double *x, double *y, long n) { DISPATCH(vexp_avx2, tk_vexp_portable); }
-void tk_vtanh(const double *x, double *y, long n) { DISPATCH(vtanh_avx2, tk_vtanh_portable); }
-void tk_vsigmoid(const double *x, double *y, long n) { DISPATCH(vsigmoid_avx2, tk_vsigmoid_portable); }
+typedef void (*vector_fn)(const double *, double *, long);
+
+static void vexp_any(const double *x, double *y, long n) { DISPATCH(vexp_avx2, tk_vexp_portable); }
+static void vtanh_any(const double *x, double *y, long n) { DISPATCH(vtanh_avx2, tk_vtanh_portable); }
+static void vsigmoid_any(const double *x, double *y, long n) { DISPATCH(vsigmoid_avx2, tk_vsigmoid_portable); }
+
+/* Long arrays are split over the worker pool in multiples of 8 values (results are per value, so the
+ * split changes nothing but the time). */
+typedef struct { vector_fn f; const double *x; double *y; long n; } vector_job;
+
+static void vector_task(void *ctx, int tid, int nt) {
+    vector_job *j = ctx;
+    long groups = (j->n + 7) / 8, g0 = groups * tid / nt, g1 = groups * (tid + 1) / nt;
+    long i0 = g0 * 8, i1 = g1 * 8 < j->n ? g1 * 8 : j->n;
+    if (i1 > i0) j->f(j->x + i0, j->y + i0, i1 - i0);
+}
+
+static void run_vector(vector_fn f, const double *x, double *y, long n) {
+    if (n < TK_PARALLEL_MIN_VALUES) { f(x, y, n); return; }
+    vector_job j = { f, x, y, n };
+    tk_pool_run(tk_pool_threads(), vector_task, &j);
+}
+
+void tk_vexp(const double *x, double *y, long n) { run_vector(vexp_any, x, y, n); }
+void tk_vtanh(const double *x, double *y, long n) { run_vector(vtanh_any, x, y, n); }
+void tk_vsigmoid(const double *x, double *y, long n) { run_vector(vsigmoid_any, x, y, n); }
 
 double tk_exp(double x) { double y; tk_vexp(&x, &y, 1); return y; }
 double tk_tanh(double x) { double y; tk_vtanh(&x, &y, 1); return y; }

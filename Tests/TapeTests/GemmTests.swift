@@ -96,4 +96,31 @@ struct GemmTests {
             #expect(zip(want, one).map { abs($0 - $1) }.max()! < 1e-10)
         }
     }
+
+    /// Stacked products (two A segments sharing B, or two B segments sharing A) give each block exactly
+    /// the bits of its own product, on the direct path and the blocked one, on one thread and two.
+    @Test func stackedPairsEqualSeparateProducts() {
+        var g = SeededGenerator(seed: 4)
+        let work = UnsafeMutablePointer<Double>.allocate(capacity: tk_dgemm_workspace_doubles(2))
+        defer { work.deallocate() }
+        for (ta, tb, m, n, k) in [(false, false, 13, 10, 10), (true, false, 7, 5, 3), (false, false, 100, 203, 150),
+                                  (true, false, 64, 90, 301), (false, true, 20, 301, 150), (true, true, 97, 101, 259)] {
+            let lda = ta ? m : k, ldb = tb ? k : n
+            let a0 = random(m * k, &g), a1 = random(m * k, &g), b0 = random(k * n, &g), b1 = random(k * n, &g)
+            func alone(_ a: [Double], _ b: [Double], threads: Int32) -> [Double] {
+                var c = [Double](repeating: .nan, count: m * n)
+                tk_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a, lda, b, ldb, 0, &c, n, work, threads)
+                return c
+            }
+            for threads: Int32 in [1, 2] {
+                var c0 = [Double](repeating: .nan, count: m * n), c1 = c0
+                tk_dgemm_pair(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a0, a1, lda, b0, b0, ldb, &c0, &c1, n, work, threads)
+                #expect(c0 == alone(a0, b0, threads: 1) && c1 == alone(a1, b0, threads: 1), "rows m=\(m) n=\(n) k=\(k) threads=\(threads)")
+                tk_dgemm_pair(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 0, a0, a0, lda, b0, b1, ldb, &c0, &c1, n, work, threads)
+                #expect(c0 == alone(a0, b0, threads: 1) && c1 == alone(a0, b1, threads: 1), "columns m=\(m) n=\(n) k=\(k) threads=\(threads)")
+            }
+            let want = naive(Case(ta: ta, tb: tb, m: m, n: n, k: k), a1, b0, [Double](repeating: 0, count: m * n), alpha: 1, beta: 0)
+            #expect(zip(want, alone(a1, b0, threads: 2)).map { abs($0 - $1) }.max()! < 1e-10)
+        }
+    }
 }

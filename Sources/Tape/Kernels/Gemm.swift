@@ -18,6 +18,27 @@ struct GemmContext {
         GemmContext.multiply(ta, tb, m, n, k, a, aShape.cols, b, bShape.cols, c, n, beta: accumulate ? 1 : 0, arena: arena)
     }
 
+    /// [C0; C1] = [op(A0); op(A1)]·op(B): two products sharing B, packed once (`a1` has `a0`'s shape).
+    /// Each block gets exactly the bits of its own product.
+    @inline(__always)
+    func runStackedRows(_ a0: UnsafeMutablePointer<Double>, _ a1: UnsafeMutablePointer<Double>, _ aShape: Shape, _ ta: Bool,
+                        _ b: UnsafeMutablePointer<Double>, _ bShape: Shape, _ tb: Bool,
+                        into c0: UnsafeMutablePointer<Double>, _ c1: UnsafeMutablePointer<Double>) {
+        let m = ta ? aShape.cols : aShape.rows, k = ta ? aShape.rows : aShape.cols, n = tb ? bShape.rows : bShape.cols
+        let work = tk_dgemm_is_small(m, n, k) != 0 ? nil : arena.gemmWorkspace()
+        tk_dgemm_pair(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a0, a1, aShape.cols, b, b, bShape.cols, c0, c1, n, work, Int32(Arena.threads))
+    }
+
+    /// [C0 | C1] = op(A)·[op(B0) | op(B1)]: two products sharing A, packed once (`b1` has `b0`'s shape).
+    @inline(__always)
+    func runStackedColumns(_ a: UnsafeMutablePointer<Double>, _ aShape: Shape, _ ta: Bool,
+                           _ b0: UnsafeMutablePointer<Double>, _ b1: UnsafeMutablePointer<Double>, _ bShape: Shape, _ tb: Bool,
+                           into c0: UnsafeMutablePointer<Double>, _ c1: UnsafeMutablePointer<Double>) {
+        let m = ta ? aShape.cols : aShape.rows, k = ta ? aShape.rows : aShape.cols, n = tb ? bShape.rows : bShape.cols
+        let work = tk_dgemm_is_small(m, n, k) != 0 ? nil : arena.gemmWorkspace()
+        tk_dgemm_pair(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 0, a, a, aShape.cols, b0, b1, bShape.cols, c0, c1, n, work, Int32(Arena.threads))
+    }
+
     /// C = op(A) op(B) + beta·C for row-major buffers, on up to `threads` threads (default: the pool's).
     @inline(__always)
     static func multiply(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,

@@ -38,7 +38,9 @@ void tk_dgemm_portable(int transA, int transB, long M, long N, long K, double al
 
 /* Elementwise exp, tanh and the logistic sigmoid over n doubles (vmath.c): y[i] = f(x[i]), x == y allowed.
  * AVX2 + FMA when available, else portable C; within a few ulp of the correctly rounded value; a value's
- * result does not depend on its position in the array. The one-value forms give the same results. */
+ * result does not depend on its position in the array. The one-value forms give the same results.
+ * Arrays of at least TK_PARALLEL_MIN_VALUES are split over the worker pool. */
+#define TK_PARALLEL_MIN_VALUES 8192
 void tk_vexp(const double *x, double *y, long n);
 void tk_vtanh(const double *x, double *y, long n);
 void tk_vsigmoid(const double *x, double *y, long n);
@@ -48,6 +50,21 @@ void tk_vsigmoid_portable(const double *x, double *y, long n);
 double tk_exp(double x);
 double tk_tanh(double x);
 double tk_sigmoid(double x);
+
+/* Stacked products: [C00 C01; C10 C11] = alpha [op(A0); op(A1)] [op(B0) op(B1)] + beta C with na, nb ∈ {1, 2}
+ * segments; op(A[s]) is M[s] × K, op(B[s]) is K × N[s], C[sa·nb + sb] is M[sa] × N[sb] with row stride
+ * ldc[sa·nb + sb]. One packing of a segment serves all blocks it meets. Every block gets exactly the bits
+ * that tk_dgemm on it alone would give. */
+void tk_dgemm_stacked(int transA, int transB, long K, double alpha, int na, const double *const *A, const long *lda,
+                      const long *M, int nb, const double *const *B, const long *ldb, const long *N, double beta,
+                      double *const *C, const long *ldc, double *workspace, int threads);
+
+/* Two products sharing an operand, with beta = 0: stack_rows ? [C0; C1] = [op(A0); op(A1)]·op(B0)
+ *                                                       : [C0 | C1] = op(A0)·[op(B0) | op(B1)].
+ * All of A0/A1 (and B0/B1) have the same shape; C0, C1 are M × N with row stride ldc. */
+void tk_dgemm_pair(int transA, int transB, long M, long N, long K, int stack_rows, const double *A0, const double *A1,
+                   long lda, const double *B0, const double *B1, long ldb, double *C0, double *C1, long ldc,
+                   double *workspace, int threads);
 
 /* The worker pool (pool.c): threads it can run at once, the caller included (TAPE_THREADS, else the
  * online CPUs, at most 8). */
