@@ -15,8 +15,9 @@ usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--p
                 ../shared/peers/peak_flops.py), to report fractions of peak
   --matmul-only time only the 1024 × 1024 × 1024 matrix product
   --no-matmul   skip the 1024 × 1024 × 1024 matrix product
-  --profile W:hvp|gradient [SECONDS]
-                only run workload W's HVP (or gradient) in a loop for SECONDS (default 10), for a profiler
+  --profile W:hvp|gradient [SECONDS | COUNTx]
+                only run workload W's HVP (or gradient) in a loop for SECONDS (default 10) or COUNT calls,
+                for a profiler
   --unroll-memory [K]
                 differentiate K (default 10000) SGD steps of the 4 × 200 MLP with checkpoints; print memory
   --report OURS.json --peers PEERS.json
@@ -89,13 +90,17 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     guard parts.count == 2, let make = Workload.all[parts[0]], ["hvp", "gradient"].contains(parts[1]) else {
         fail("--profile: expected W:hvp or W:gradient with W one of \(Workload.order.joined(separator: ", "))")
     }
-    let seconds = i + 2 < args.count ? Double(args[i + 2]) ?? 10 : 10
+    // SECONDS, or a fixed number of calls written as COUNTx (for instruction counters such as callgrind).
+    let amount = i + 2 < args.count ? args[i + 2] : "10"
+    let fixedCalls = amount.hasSuffix("x") ? Int(amount.dropLast()) : nil
+    let seconds = fixedCalls == nil ? Double(amount) ?? 10 : .infinity
     let w = make(), tape = Tape()
     var product = HessianVectorProduct(), gradients: [Tensor] = []
     let start = now()
     var calls = 0
-    while now() - start < seconds {
-        if parts[1] == "hvp" { tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product) }
+    let hvp = parts[1] == "hvp"
+    while now() - start < seconds && calls < (fixedCalls ?? .max) {
+        if hvp { tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product) }
         else { _ = tape.valueAndGradient(of: w.loss, at: w.parameters, into: &gradients) }
         calls += 1
     }

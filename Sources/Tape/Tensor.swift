@@ -1,3 +1,4 @@
+import TapeKernels
 /// A dense array of `Double` with a `Shape` of rank 0, 1 or 2, stored row-major and contiguous.
 ///
 /// `Tensor` is a value type (copy-on-write through its `[Double]` storage). It is what goes in
@@ -184,7 +185,7 @@ extension Tensor {
         let n = shape.count
         scalars.withUnsafeMutableBufferPointer { b in
             guard n > 0, let base = b.baseAddress else { return }
-            if let p { base.update(from: p, count: n) } else { base.update(repeating: 0, count: n) }
+            if let p { tk_copy(base, p, n) } else { base.update(repeating: 0, count: n) }
         }
     }
 

@@ -220,3 +220,19 @@ void tk_vsigmoid(const double *x, double *y, long n) { run_vector(vsigmoid_any, 
 double tk_exp(double x) { double y; tk_vexp(&x, &y, 1); return y; }
 double tk_tanh(double x) { double y; tk_vtanh(&x, &y, 1); return y; }
 double tk_sigmoid(double x) { double y; tk_vsigmoid(&x, &y, 1); return y; }
+
+/* ---------------------------------------------------------------- copies */
+typedef struct { double *dst; const double *src; long n; } copy_job;
+
+static void copy_task(void *ctx, int tid, int nt) {
+    copy_job *j = ctx;
+    long i0 = j->n * tid / nt, i1 = j->n * (tid + 1) / nt;
+    memcpy(j->dst + i0, j->src + i0, (size_t)(i1 - i0) * sizeof(double));
+}
+
+void tk_copy(double *dst, const double *src, long n) {
+    if (n <= 0) return;
+    if (n < TK_PARALLEL_MIN_COPY) { memcpy(dst, src, (size_t)n * sizeof(double)); return; }
+    copy_job j = { dst, src, n };
+    tk_pool_run(tk_pool_threads(), copy_task, &j);
+}

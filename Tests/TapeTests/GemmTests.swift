@@ -8,7 +8,9 @@ import TapeKernels
 struct GemmTests {
     struct Case { let ta: Bool, tb: Bool, m: Int, n: Int, k: Int }
 
-    static let sizes = [(1, 1, 1), (2, 3, 7), (13, 7, 65), (65, 13, 7), (7, 257, 13), (97, 101, 259), (200, 130, 300)]
+    static let sizes = [(1, 1, 1), (2, 3, 7), (13, 7, 65), (65, 13, 7), (7, 257, 13), (13, 10, 10), (13, 17, 2), (3, 33, 9),
+                        (13, 1, 21), (21, 1, 13), (6, 1, 4), (300, 1, 9),
+                        (97, 101, 259), (200, 130, 300)]
 
     func random(_ count: Int, _ g: inout SeededGenerator) -> [Double] { (0..<count).map { _ in g.nextNormal() } }
 
@@ -51,13 +53,16 @@ struct GemmTests {
 
     @Test func betaZeroNeverReadsC() {
         var g = SeededGenerator(seed: 1)
-        let c = Case(ta: false, tb: true, m: 40, n: 33, k: 50)
-        let a = random(40 * 50, &g), b = random(33 * 50, &g)
-        let garbage = [Double](repeating: .nan, count: 40 * 33)
-        for portable in [false, true] {
-            let got = run(c, portable: portable, alpha: 1, beta: 0, a, b, garbage)
-            #expect(got.allSatisfy { $0.isFinite })
-        }
+        // Blocked and direct-path sizes, every transpose case.
+        for (m, n, k) in [(40, 33, 50), (13, 10, 10), (13, 1, 10), (5, 17, 3)] { for ta in [false, true] { for tb in [false, true] {
+            let c = Case(ta: ta, tb: tb, m: m, n: n, k: k)
+            let a = random(m * k, &g), b = random(n * k, &g)
+            let garbage = [Double](repeating: .nan, count: m * n)
+            for portable in [false, true] {
+                let got = run(c, portable: portable, alpha: 1, beta: 0, a, b, garbage)
+                #expect(got.allSatisfy { $0.isFinite }, "m=\(m) n=\(n) k=\(k) ta=\(ta) tb=\(tb)")
+            }
+        } } }
     }
 
     /// The portable kernel split over two threads equals itself on one thread, bit for bit.
@@ -103,7 +108,7 @@ struct GemmTests {
         var g = SeededGenerator(seed: 4)
         let work = UnsafeMutablePointer<Double>.allocate(capacity: tk_dgemm_workspace_doubles(2))
         defer { work.deallocate() }
-        for (ta, tb, m, n, k) in [(false, false, 13, 10, 10), (true, false, 7, 5, 3), (false, false, 100, 203, 150),
+        for (ta, tb, m, n, k) in [(false, false, 13, 10, 10), (true, false, 7, 5, 3), (false, false, 13, 1, 21), (true, false, 21, 1, 13), (false, false, 100, 203, 150),
                                   (true, false, 64, 90, 301), (false, true, 20, 301, 150), (true, true, 97, 101, 259)] {
             let lda = ta ? m : k, ldb = tb ? k : n
             let a0 = random(m * k, &g), a1 = random(m * k, &g), b0 = random(k * n, &g), b1 = random(k * n, &g)

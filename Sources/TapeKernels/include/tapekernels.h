@@ -66,6 +66,10 @@ void tk_dgemm_pair(int transA, int transB, long M, long N, long K, int stack_row
                    long lda, const double *B0, const double *B1, long ldb, double *C0, double *C1, long ldc,
                    double *workspace, int threads);
 
+/* dst[0:n] = src[0:n] (no overlap); copies of at least TK_PARALLEL_MIN_COPY doubles use the pool. */
+#define TK_PARALLEL_MIN_COPY 65536
+void tk_copy(double *dst, const double *src, long n);
+
 /* The worker pool (pool.c): threads it can run at once, the caller included (TAPE_THREADS, else the
  * online CPUs, at most 8). */
 int tk_pool_threads(void);
