@@ -1,11 +1,13 @@
 import TapeKernels
-/// A bump allocator for tape buffers, in chunks that never move.
+/// The allocator of tape buffers: a bump allocator in chunks that never move, and reference-counted
+/// blocks for large buffers.
 ///
 /// Why: a tape records thousands of sweeps in an inner loop; each sweep asks for the same
-/// sequence of buffers. Chunks are kept across `reset()`, so after the first sweep no heap
-/// allocation happens at all, and pointers stay valid for the whole sweep (no reallocation).
-/// The same request sequence after a reset returns the same addresses, which is what lets a
-/// sweep be replayed for a new tangent with its primal values still in place.
+/// sequence of buffers. Chunks and blocks are kept across `reset()`, so after the first sweep no
+/// heap allocation happens at all, and pointers stay valid for the whole sweep (no reallocation).
+/// Large buffers (at least `largeMinimum` doubles) can also be handed back *during* a sweep
+/// (`release`): the reverse sweep returns activations and adjoints as soon as nothing needs them,
+/// which keeps the peak near the forward pass's own memory instead of forward plus backward.
 final class Arena {
     @exclusivity(unchecked) private var chunks: [(base: UnsafeMutablePointer<Double>, capacity: Int)] = []
     @exclusivity(unchecked) private var chunkIndex = 0
@@ -17,12 +19,14 @@ final class Arena {
     /// Chunks are at least this many doubles (512 KiB).
     private let minimumChunk = 1 << 16
 
-    /// Total doubles held in chunks.
-    var reserved: Int { chunks.reduce(0) { $0 + $1.capacity } }
+    /// Total doubles held in chunks and blocks.
+    var reserved: Int { chunks.reduce(0) { $0 + $1.capacity } + blocks.reduce(0) { $0 + $1.1 } }
 
-    /// Uninitialized storage for `count` doubles, 64-byte aligned.
+    /// Uninitialized storage for `count` doubles, 64-byte aligned. Large requests get a block with
+    /// one reference (see `retain`/`release`).
     @inline(__always)
     func allocate(_ count: Int) -> UnsafeMutablePointer<Double> {
+        if count >= Arena.largeMinimum { return allocateLarge(count) }
         let n = (max(count, 1) + 7) & ~7
         if chunkIndex < chunks.count, offset + n <= chunks[chunkIndex].capacity {
             let p = chunks[chunkIndex].base + offset
@@ -57,18 +61,95 @@ final class Arena {
         return p
     }
 
-    /// Forgets every allocation but keeps the chunks for reuse.
+    /// Forgets every allocation but keeps the chunks and blocks for reuse.
     func reset() {
         highWater = max(highWater, inUse)
         chunkIndex = 0
         offset = 0
         inUse = 0
+        for k in freeLists.indices { freeLists[k].blocks.removeAll(keepingCapacity: true) }
+        for (p, capacity) in blocks { Arena.header(p).pointee = (capacity, 0); freeLists[freeList(capacity)].blocks.append(p) }
     }
 
-    /// Returns every chunk to the system.
+    // MARK: Large blocks
+
+    /// Fill released blocks with NaN (tests: a read after release then shows in the results).
+    @exclusivity(unchecked) var poisonsReleasedBlocks = false
+
+    /// Requests of at least this many doubles (128 KiB) get reference-counted blocks.
+    static let largeMinimum = 1 << 14
+
+    /// Free blocks by capacity (a short list: a network has a handful of distinct large shapes), and
+    /// every block made (for `reset` and `releaseMemory`).
+    @exclusivity(unchecked) private var freeLists: [(capacity: Int, blocks: [UnsafeMutablePointer<Double>])] = []
+    @exclusivity(unchecked) private var blocks: [(UnsafeMutablePointer<Double>, Int)] = []
+
+    /// The index of the free list for `capacity` (made if new).
+    @inline(__always)
+    private func freeList(_ capacity: Int) -> Int {
+        for k in freeLists.indices where freeLists[k].capacity == capacity { return k }
+        freeLists.append((capacity, []))
+        return freeLists.count - 1
+    }
+
+    /// A block's header, just before its 64-byte-aligned payload: (capacity, references).
+    @inline(__always)
+    private static func header(_ p: UnsafeMutablePointer<Double>) -> UnsafeMutablePointer<(Int, Int)> {
+        (UnsafeMutableRawPointer(p) - 64).assumingMemoryBound(to: (Int, Int).self)
+    }
+
+    private func allocateLarge(_ count: Int) -> UnsafeMutablePointer<Double> {
+        let capacity = (count + 7) & ~7
+        let p: UnsafeMutablePointer<Double>
+        let k = freeList(capacity)
+        if let q = freeLists[k].blocks.popLast() {
+            p = q
+        } else {
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: capacity * 8 + 64, alignment: 64)
+            p = (raw + 64).bindMemory(to: Double.self, capacity: capacity)
+            blocks.append((p, capacity))
+        }
+        Arena.header(p).pointee = (capacity, 1)
+        inUse += capacity
+        highWater = max(highWater, inUse)
+        return p
+    }
+
+    /// Adds a reference to the buffer of `count` doubles at `p` (nothing for small buffers).
+    @inline(__always)
+    func retain(_ p: UnsafeMutablePointer<Double>, count: Int) {
+        if count >= Arena.largeMinimum { Arena.header(p).pointee.1 += 1 }
+    }
+
+    /// Drops a reference; the last one returns a large block for reuse in this sweep (small buffers
+    /// live until `reset`).
+    @inline(__always)
+    func release(_ p: UnsafeMutablePointer<Double>, count: Int) {
+        guard count >= Arena.largeMinimum else { return }
+        let h = Arena.header(p)
+        require(h.pointee.1 > 0, "Arena: a buffer was released more often than it was retained")
+        h.pointee.1 -= 1
+        if h.pointee.1 == 0 {
+            if poisonsReleasedBlocks { p.update(repeating: .nan, count: h.pointee.0) }
+            inUse -= h.pointee.0
+            freeLists[freeList(h.pointee.0)].blocks.append(p)
+        }
+    }
+
+    /// Whether the buffer at `p` has exactly one reference (always false for small buffers, whose
+    /// sharing is not tracked).
+    @inline(__always)
+    func isUnique(_ p: UnsafeMutablePointer<Double>, count: Int) -> Bool {
+        count >= Arena.largeMinimum && Arena.header(p).pointee.1 == 1
+    }
+
+    /// Returns every chunk and block to the system.
     func releaseMemory() {
         for c in chunks { UnsafeMutableRawPointer(c.base).deallocate() }
         chunks.removeAll()
+        for (p, _) in blocks { (UnsafeMutableRawPointer(p) - 64).deallocate() }
+        blocks.removeAll()
+        freeLists.removeAll()
         if let w = gemmBuffer { UnsafeMutableRawPointer(w).deallocate() }
         gemmBuffer = nil
         reset()
@@ -97,6 +178,7 @@ final class Arena {
 
     deinit {
         for c in chunks { UnsafeMutableRawPointer(c.base).deallocate() }
+        for (p, _) in blocks { (UnsafeMutableRawPointer(p) - 64).deallocate() }
         if let w = gemmBuffer { UnsafeMutableRawPointer(w).deallocate() }
     }
 }

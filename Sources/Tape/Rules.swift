@@ -98,6 +98,24 @@ enum Rules {
         }
     }
 
+    /// Which values `vjp` reads for this op (given which operands need a cotangent), so the sweep
+    /// knows when an activation is no longer needed. Must agree with `vjp` line by line; a value
+    /// listed and not read only costs memory, one read and not listed would be a bug (the tests
+    /// compare every op with and without releasing).
+    @inline(__always)
+    static func reads(_ op: Op, _ need0: Bool, _ need1: Bool) -> (x0: Bool, x1: Bool, y: Bool) {
+        switch op {
+        case .input, .constant, .concat, .add, .sub, .scale, .addScalar, .transpose, .sum, .reshape, .slice, .pad:
+            return (false, false, false)                     // shapes only
+        case .mul, .dot: return (need1, need0, false)        // ā = ȳ ⊙ b, b̄ = ȳ ⊙ a
+        case .div: return (false, true, need1)              // q = ȳ ⊘ b; b̄ = −q ⊙ y
+        case .map: return (true, false, true)               // f′(x, y), f″(x, y), and ẋ
+        case .matmul: return (need1, need0, false)          // ā = ȳ op(B)ᵀ, b̄ = op(A)ᵀ ȳ
+        case .softmax: return (false, false, true)
+        case .logSumExp: return (true, false, false)        // softmax(a) is recomputed
+        }
+    }
+
     /// Concatenation's VJP: operand k gets its block of ȳ.
     @inline(__always)
     static func concatVJP<A: TensorAlgebra>(_ g: A.Value, axis: Int, start: Int, count: Int, _ alg: A) -> A.Value {

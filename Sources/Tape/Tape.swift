@@ -19,13 +19,24 @@ public final class Tape {
     @exclusivity(unchecked) var operand1: [Int32] = []
     @exclusivity(unchecked) var values: [Slot] = []
     @exclusivity(unchecked) var needsGradient: [Bool] = []
+    /// The node whose buffers a node's value lives in: itself, or (for views such as `reshape`) the
+    /// node it views. Only a root's buffers are ever released.
+    @exclusivity(unchecked) var viewRoot: [Int32] = []
     /// Copies of large constants, kept across calls (see `cachedConstant`), and the next one's index.
     @exclusivity(unchecked) var constantCache: [(tensor: Tensor, copy: UnsafeMutablePointer<Double>, capacity: Int)] = []
     @exclusivity(unchecked) var constantCursor = 0
     /// Operand lists of n-ary nodes (concatenation).
     @exclusivity(unchecked) var extraOperands: [Int32] = []
-    // Reverse sweep state.
+    // Reverse sweep state (Sweep.swift).
     @exclusivity(unchecked) var adjoints: [Slot?] = []
+    /// Per node: the lowest-index node whose VJP reads its value (when the sweep may release it),
+    /// and the chain of values released at each node (`releaseHead[i]`, then `releaseNext`).
+    @exclusivity(unchecked) var lastRead: [Int32] = []
+    @exclusivity(unchecked) var releaseHead: [Int32] = []
+    @exclusivity(unchecked) var releaseNext: [Int32] = []
+    /// Whether the sweep returns large buffers as soon as nothing needs them (off only to test that
+    /// results do not depend on it).
+    @exclusivity(unchecked) var releasesDeadBuffers = true
     /// Whether an adjoint buffer belongs to its node alone (false when it views a cotangent it
     /// was handed, which must be copied before anything is added to it).
     @exclusivity(unchecked) var adjointOwned: [Bool] = []
@@ -62,6 +73,7 @@ public final class Tape {
         operand1.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
         needsGradient.removeAll(keepingCapacity: true)
+        viewRoot.removeAll(keepingCapacity: true)
         extraOperands.removeAll(keepingCapacity: true)
         constantCursor = 0
         arena.reset()
@@ -72,6 +84,10 @@ public final class Tape {
 
     @inline(__always)
     private func append(_ op: Op, _ a: Int32, _ b: Int32, _ value: Slot, _ needsGrad: Bool) -> Variable {
+        // A value that shares an operand's buffer (a view) belongs to that operand's root.
+        let index = Int32(values.count)
+        viewRoot.append(a >= 0 && value.p == values[Int(a)].p ? viewRoot[Int(a)]
+                        : b >= 0 && value.p == values[Int(b)].p ? viewRoot[Int(b)] : index)
         ops.append(op)
         operand0.append(a)
         operand1.append(b)
@@ -169,86 +185,5 @@ public final class Tape {
         let y = slots.withUnsafeBufferPointer { algebra.concat($0, axis: ax) }
         let needs = parts.contains { needsGradient[Int($0.index)] }
         return append(.concat(axis: ax, first: start, count: parts.count), -1, -1, y, needs)
-    }
-
-    // MARK: Reverse sweep
-
-    /// Runs the reverse sweep from node `output` with cotangent `seed`, leaving the cotangent
-    /// of every node that needs one in `adjoints` (with tangents when values carry them).
-    func backward(from output: Int, seed: Slot) {
-        backward(seeds: CollectionOfOne((output, seed)))
-    }
-
-    /// The reverse sweep seeded at several outputs (a node seeded twice gets the sum).
-    func backward<S: Sequence>(seeds: S) where S.Element == (Int, Slot) {
-        adjoints.removeAll(keepingCapacity: true)
-        adjoints.append(contentsOf: repeatElement(nil, count: values.count))
-        adjointOwned.removeAll(keepingCapacity: true)
-        adjointOwned.append(contentsOf: repeatElement(false, count: values.count))
-        var output = -1
-        for (node, seed) in seeds {
-            accumulate(seed, into: node, cotangent: seed)
-            adjointOwned[node] = true   // seeds are fresh buffers of their own
-            output = max(output, node)
-        }
-        let alg = algebra
-        guard output >= 0 else { return }
-        for i in stride(from: output, through: 0, by: -1) {
-            guard needsGradient[i], let g = adjoints[i] else { continue }
-            switch ops[i] {
-            case .input, .constant:
-                continue
-            case .concat(let axis, let first, let count):
-                var start = 0
-                for k in first..<(first + count) {
-                    let j = Int(extraOperands[k])
-                    let n = values[j].shape.dimensions[axis]
-                    if needsGradient[j] { accumulate(Rules.concatVJP(g, axis: axis, start: start, count: n, alg), into: j, cotangent: g) }
-                    start += n
-                }
-            case let op:
-                let a = Int(operand0[i]), b = Int(operand1[i])
-                let need0 = needsGradient[a], need1 = b >= 0 && needsGradient[b]
-                let (c0, c1) = Rules.vjp(op, values[a], b >= 0 ? values[b] : nil, values[i], g, need0, need1, alg)
-                if need0, let c0 { accumulate(c0, into: a, cotangent: g) }
-                if need1, let c1 { accumulate(c1, into: b, cotangent: g) }
-            }
-        }
-    }
-
-    /// Adds a rule's contribution `c` to the adjoint of node `j`. The one place where
-    /// broadcasting is undone: `Kernels.accumulate` sums (or broadcasts) `c` to `j`'s shape.
-    @inline(__always)
-    private func accumulate(_ c: Slot, into j: Int, cotangent g: Slot) {
-        let target = values[j].shape
-        guard var adj = adjoints[j] else {
-            if c.shape.isSqueezeEquivalent(to: target) {
-                // Adopt the contribution's buffers: no copy in the common single-consumer case.
-                adjoints[j] = Slot(p: c.p, t: c.t, shape: target)
-                adjointOwned[j] = c.p != g.p
-            } else {
-                var fresh = Slot(p: arena.allocateZeroed(target.count), t: nil, shape: target)
-                Kernels.accumulate(c.p, shape: c.shape, into: fresh.p, shape: target)
-                if let ct = c.t {
-                    fresh.t = arena.allocateZeroed(target.count)
-                    Kernels.accumulate(ct, shape: c.shape, into: fresh.t!, shape: target)
-                }
-                adjoints[j] = fresh
-                adjointOwned[j] = true
-            }
-            return
-        }
-        let n = target.count
-        if !adjointOwned[j] {   // copy a borrowed buffer before adding into it
-            let p = arena.allocate(n); p.update(from: adj.p, count: n); adj.p = p
-            if let t = adj.t { let q = arena.allocate(n); q.update(from: t, count: n); adj.t = q }
-            adjointOwned[j] = true
-        }
-        Kernels.accumulate(c.p, shape: c.shape, into: adj.p, shape: target)
-        if let ct = c.t {
-            if adj.t == nil { adj.t = arena.allocateZeroed(n) }
-            Kernels.accumulate(ct, shape: c.shape, into: adj.t!, shape: target)
-        }
-        adjoints[j] = adj
     }
 }

@@ -1,0 +1,187 @@
+/// The reverse sweep: cotangents flow from the seeds back to the inputs through `Rules.vjp`.
+///
+/// Memory: large buffers are reference counted by the arena and returned as soon as nothing needs
+/// them, so the sweep's peak stays near the forward pass's own memory. Before the sweep, each
+/// value's last reader is found (`Rules.reads`, the lowest-index node whose VJP reads it); values no
+/// VJP reads are returned at once (a matrix product's output feeding a bias add, say), the others
+/// when the sweep passes their last reader. A node's adjoint is returned after its VJP, unless an
+/// operand adopted it (the rule passed it through, as `add` does): the adoption holds a reference.
+extension Tape {
+    /// Runs the reverse sweep from node `output` with cotangent `seed`, leaving the cotangent
+    /// of every node that needs one in `adjoints` (with tangents when values carry them).
+    func backward(from output: Int, seed: Slot) {
+        backward(seeds: CollectionOfOne((output, seed)))
+    }
+
+    /// The reverse sweep seeded at several outputs (a node seeded twice gets the sum). Outputs'
+    /// values and inputs' adjoints survive it; other large buffers may be returned during it.
+    func backward<S: Sequence>(seeds: S) where S.Element == (Int, Slot) {
+        adjoints.removeAll(keepingCapacity: true)
+        adjoints.append(contentsOf: repeatElement(nil, count: values.count))
+        adjointOwned.removeAll(keepingCapacity: true)
+        adjointOwned.append(contentsOf: repeatElement(false, count: values.count))
+        lastRead.removeAll(keepingCapacity: true)
+        lastRead.append(contentsOf: repeatElement(Int32.max, count: values.count))
+        var output = -1
+        for (node, seed) in seeds {
+            if adjoints[node] == nil {
+                adjoints[node] = Slot(p: seed.p, t: seed.t, shape: values[node].shape)   // a fresh buffer of its own
+                adjointOwned[node] = true
+            } else {
+                accumulate(seed, into: node, cotangent: seed)
+            }
+            lastRead[Int(viewRoot[node])] = -1   // outputs' values are read after the sweep
+            output = max(output, node)
+        }
+        guard output >= 0 else { return }
+        if releasesDeadBuffers { planReleases(through: output) }
+        let alg = algebra
+        for i in stride(from: output, through: 0, by: -1) {
+            defer { if releasesDeadBuffers { releaseValues(at: i) } }
+            guard needsGradient[i], let g = adjoints[i] else { continue }
+            switch ops[i] {
+            case .input, .constant:
+                continue
+            case .concat(let axis, let first, let count):
+                var start = 0
+                for k in first..<(first + count) {
+                    let j = Int(extraOperands[k])
+                    let n = values[j].shape.dimensions[axis]
+                    if needsGradient[j] { accumulate(Rules.concatVJP(g, axis: axis, start: start, count: n, alg), into: j, cotangent: g) }
+                    start += n
+                }
+            case let op:
+                let a = Int(operand0[i]), b = Int(operand1[i])
+                let need0 = needsGradient[a], need1 = b >= 0 && needsGradient[b]
+                let (c0, c1) = Rules.vjp(op, values[a], b >= 0 ? values[b] : nil, values[i], g, need0, need1, alg)
+                if need0, let c0 { accumulate(c0, into: a, cotangent: g) }
+                if need1, var c1 {
+                    // One fresh buffer handed to both operands: the second hand-over needs its own reference.
+                    if need0, let c0, c0.p == c1.p, c1.p != g.p { c1 = copyOf(c1) }
+                    accumulate(c1, into: b, cotangent: g)
+                }
+            }
+            // This node's cotangent is spent (an operand that adopted it holds its own reference).
+            arena.release(g.p, count: g.count)
+            if let t = g.t { arena.release(t, count: g.count) }
+            adjoints[i] = nil
+        }
+    }
+
+    /// A fresh copy of a slot's buffers.
+    private func copyOf(_ c: Slot) -> Slot {
+        let p = arena.allocate(c.count)
+        p.update(from: c.p, count: c.count)
+        var copy = Slot(p: p, t: nil, shape: c.shape)
+        if let t = c.t { copy.t = arena.allocate(c.count); copy.t!.update(from: t, count: c.count) }
+        return copy
+    }
+
+    /// Finds each large value's last reader in the sweep through `output`, returns the values nobody
+    /// reads, and chains the others to their last reader (`releaseHead`, `releaseNext`).
+    private func planReleases(through output: Int) {
+        let n = values.count
+        releaseHead.removeAll(keepingCapacity: true)
+        releaseHead.append(contentsOf: repeatElement(-1, count: n))
+        releaseNext.removeAll(keepingCapacity: true)
+        releaseNext.append(contentsOf: repeatElement(-1, count: n))
+        @inline(__always) func read(_ v: Int, by i: Int) {
+            let r = Int(viewRoot[v])
+            if lastRead[r] >= 0 && Int32(i) < lastRead[r] { lastRead[r] = Int32(i) }
+        }
+        for i in 0...output where needsGradient[i] {
+            switch ops[i] {
+            case .input, .constant, .concat: continue
+            case let op:
+                let a = Int(operand0[i]), b = Int(operand1[i])
+                let need0 = needsGradient[a], need1 = b >= 0 && needsGradient[b]
+                let r = Rules.reads(op, need0, need1)
+                if r.x0 { read(a, by: i) }
+                if r.x1, b >= 0 { read(b, by: i) }
+                if r.y { read(i, by: i) }
+            }
+        }
+        for v in 0...output where viewRoot[v] == Int32(v) && values[v].count >= Arena.largeMinimum && lastRead[v] >= 0 {
+            switch ops[v] { case .input, .constant: continue; default: break }
+            if lastRead[v] == Int32.max {
+                releaseValue(v)
+            } else {
+                let i = Int(lastRead[v])
+                releaseNext[v] = releaseHead[i]
+                releaseHead[i] = Int32(v)
+            }
+        }
+    }
+
+    /// Returns the values whose last reader is node i.
+    @inline(__always)
+    private func releaseValues(at i: Int) {
+        var v = releaseHead[i]
+        while v >= 0 { releaseValue(Int(v)); v = releaseNext[Int(v)] }
+    }
+
+    @inline(__always)
+    private func releaseValue(_ v: Int) {
+        let s = values[v]
+        arena.release(s.p, count: s.count)
+        if let t = s.t { arena.release(t, count: s.count) }
+    }
+
+    /// Adds a rule's contribution `c` to the adjoint of node `j`. The one place where
+    /// broadcasting is undone: `Kernels.accumulate` sums (or broadcasts) `c` to `j`'s shape.
+    /// `c` is either a fresh buffer (its reference passes to the adjoint or is dropped once added) or
+    /// the cotangent `g` itself, passed through (adopting it takes a new reference).
+    @inline(__always)
+    func accumulate(_ c: Slot, into j: Int, cotangent g: Slot) {
+        let target = values[j].shape
+        let n = target.count
+        let borrowsP = c.p == g.p, borrowsT = c.t != nil && c.t == g.t
+        guard var adj = adjoints[j] else {
+            if c.shape.isSqueezeEquivalent(to: target) {
+                // Adopt the contribution's buffers: no copy in the common single-consumer case.
+                adjoints[j] = Slot(p: c.p, t: c.t, shape: target)
+                adjointOwned[j] = !borrowsP
+                if borrowsP { arena.retain(c.p, count: n) }
+                if borrowsT { arena.retain(c.t!, count: n) }
+            } else {
+                var fresh = Slot(p: arena.allocateZeroed(n), t: nil, shape: target)
+                Kernels.accumulate(c.p, shape: c.shape, into: fresh.p, shape: target)
+                if let ct = c.t {
+                    fresh.t = arena.allocateZeroed(n)
+                    Kernels.accumulate(ct, shape: c.shape, into: fresh.t!, shape: target)
+                }
+                adjoints[j] = fresh
+                adjointOwned[j] = true
+                consume(c, borrowsP, borrowsT)
+            }
+            return
+        }
+        if !adjointOwned[j] {
+            if arena.isUnique(adj.p, count: n) && (adj.t == nil || arena.isUnique(adj.t!, count: n)) {
+                adjointOwned[j] = true   // the lender is done with it: add in place
+            } else {   // copy a borrowed buffer before adding into it
+                let p = arena.allocate(n); p.update(from: adj.p, count: n)
+                arena.release(adj.p, count: n); adj.p = p
+                if let t = adj.t {
+                    let q = arena.allocate(n); q.update(from: t, count: n)
+                    arena.release(t, count: n); adj.t = q
+                }
+                adjointOwned[j] = true
+            }
+        }
+        Kernels.accumulate(c.p, shape: c.shape, into: adj.p, shape: target)
+        if let ct = c.t {
+            if adj.t == nil { adj.t = arena.allocateZeroed(n) }
+            Kernels.accumulate(ct, shape: c.shape, into: adj.t!, shape: target)
+        }
+        adjoints[j] = adj
+        consume(c, borrowsP, borrowsT)
+    }
+
+    /// Drops a contribution once added: its own buffers go back, a borrowed cotangent is not ours.
+    @inline(__always)
+    private func consume(_ c: Slot, _ borrowsP: Bool, _ borrowsT: Bool) {
+        if !borrowsP { arena.release(c.p, count: c.count) }
+        if let t = c.t, !borrowsT { arena.release(t, count: c.count) }
+    }
+}
