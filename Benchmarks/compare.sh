@@ -1,18 +1,42 @@
 #!/usr/bin/env bash
-# Runs our benchmark and the JAX/PyTorch peer harness back to back on the same machine and prints one
-# table (µs per HVP and per gradient, ratios peer ÷ ours, first-call cost). Float64, both cores for all.
+# Our benchmark and the JAX/PyTorch peer harness, side by side on the same machine: workload by workload,
+# ours then the peers, repeated ROUNDS times, so each pair of measurements is seconds apart on a machine
+# whose speed drifts. Prints one table of medians and of the paired ratios (peer ÷ ours, > 1: we are
+# faster), with their range over the rounds. Float64, both cores for every contender.
 #
-#   Benchmarks/compare.sh [PEERS_VENV] [OUT_DIR]
+#   Benchmarks/compare.sh [PEERS_VENV] [OUT_DIR]        (ROUNDS=3, PEERS=jax,jax_sync,torch, WORKLOADS=…)
 #
-# PEERS_VENV defaults to ../peers-venv (install: see ../shared/peers/README.md); OUT_DIR to .build-compare.
-# Takes about 10 minutes, most of it in the peer harness.
+# PEERS_VENV defaults to ../peers-venv (install: ../shared/peers/README.md); OUT_DIR to .build-compare.
+# About 4 minutes a round with all peers (PyTorch's tiny workloads are the slow part).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${1:-../peers-venv}
 OUT=${2:-.build-compare}
+ROUNDS=${ROUNDS:-3}
+PEERS=${PEERS:-jax,jax_sync,torch}
+WORKLOADS=${WORKLOADS:-tiny-mlp fourier paper-mlp mnist-mlp large-mlp}
 HARNESS=${HARNESS:-../shared/peers/hvp_bench.py}
+spec() {
+    case "$1" in
+        tiny-mlp) echo "--mlp tiny:2,10,2,13 --fourier none" ;;
+        paper-mlp) echo "--mlp paper:2,200,4,100 --fourier none" ;;
+        mnist-mlp) echo "--mlp mnist:784,256,2,256 --fourier none" ;;
+        large-mlp) echo "--mlp large:512,1024,3,1024 --fourier none" ;;
+        fourier) echo "--mlp none --fourier fourier:10,13" ;;
+        *) echo "unknown workload $1" >&2; exit 2 ;;
+    esac
+}
 mkdir -p "$OUT"
+rm -f "$OUT"/ours-*.json "$OUT"/peers-*.json
 swift build -c release --product Benchmarks
-.build/release/Benchmarks --json "$OUT/ours.json" --min-time 1
-"$VENV/bin/python" "$HARNESS" --json "$OUT/peers.json" --dtypes float64 --threads 2
-.build/release/Benchmarks --report "$OUT/ours.json" --peers "$OUT/peers.json" | tee "$OUT/table.md"
+for round in $(seq "$ROUNDS"); do
+    for w in $WORKLOADS; do
+        echo "round $round/$ROUNDS: $w" >&2
+        .build/release/Benchmarks --workloads "$w" --no-matmul --min-time 1 --json "$OUT/ours-$w-$round.json" > /dev/null
+        # shellcheck disable=SC2046
+        "$VENV/bin/python" "$HARNESS" $(spec "$w") --peers "$PEERS" --threads 2 --dtypes float64 \
+            --json "$OUT/peers-$w-$round.json" > /dev/null
+    done
+done
+.build/release/Benchmarks --hvp-memory large-mlp | tee "$OUT/memory.txt"
+.build/release/Benchmarks --report "$OUT" | tee "$OUT/table.md"

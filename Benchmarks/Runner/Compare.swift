@@ -1,44 +1,96 @@
 import Foundation
 
-/// `Benchmarks --report OURS.json --peers PEERS.json`: one side-by-side table of our numbers and the peer
-/// harness's (../shared/peers/hvp_bench.py), per workload: µs per HVP and per gradient, the ratios peer ÷ ours
-/// (> 1: we are faster), and the first-call cost (JAX traces and compiles per function and shape; we do not).
+/// `Benchmarks --report DIR`: the side-by-side table of the rounds `compare.sh` wrote to DIR
+/// (`ours-W-R.json` from this executable, `peers-W-R.json` from ../shared/peers/hvp_bench.py, for
+/// workload W and round R). Per workload: our median µs per HVP and per gradient, each peer's best
+/// variant, and the ratios peer ÷ ours (> 1: we are faster) as the median of the per-round ratios
+/// with their range — each round measured both within seconds, so the ratio is steadier than either
+/// time on a machine whose speed drifts. Also the first-call cost (JAX traces and compiles per
+/// function and shape; we compile nothing at run time).
 enum PeerReport {
     /// Our workload names → the harness's.
     static let names = ["tiny-mlp": "tiny", "paper-mlp": "paper", "mnist-mlp": "mnist", "large-mlp": "large", "fourier": "fourier"]
 
-    static func run(ours oursPath: String, peers peersPath: String) throws -> String {
-        guard let o = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: oursPath))) as? [String: Any],
-              let ours = o["workloads"] as? [[String: Any]] else { throw ReportError("\(oursPath): not a Benchmarks --json file") }
-        guard let p = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: peersPath))) as? [String: Any],
-              let peers = p["results"] as? [[String: Any]] else { throw ReportError("\(peersPath): not an hvp_bench.py --json file") }
-        let threads = peers.compactMap { $0["threads"] as? Int }.max() ?? 1
-        func best(_ workload: String, peers names: Set<String>, hvp: Bool) -> (seconds: Double, mode: String, compile: Double)? {
-            let rows = peers.filter { r in
-                guard let peer = r["peer"] as? String, let mode = r["mode"] as? String else { return false }
-                return names.contains(peer) && r["workload"] as? String == workload && r["dtype"] as? String == "float64"
-                    && r["threads"] as? Int == threads && (hvp ? mode.hasPrefix("hvp") : mode == "grad")
+    /// One round of one workload: our numbers and the best peer rows.
+    struct Round {
+        var hvp: Double, grad: Double, firstCall: Double
+        var jax: Peer?, torch: Peer?, jaxGrad: Peer?, torchGrad: Peer?
+    }
+    struct Peer { var seconds: Double, mode: String, compile: Double }
+
+    static func run(directory: String) throws -> String {
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        var rounds: [String: [Round]] = [:]
+        var versions: Any?
+        for file in files.sorted() where file.hasPrefix("ours-") && file.hasSuffix(".json") {
+            let key = String(file.dropFirst("ours-".count).dropLast(".json".count))   // W-R
+            let peersFile = "\(directory)/peers-\(key).json"
+            guard FileManager.default.fileExists(atPath: peersFile) else { continue }
+            let ours = try load("\(directory)/\(file)")
+            let peers = try load(peersFile)
+            guard let workloads = ours["workloads"] as? [[String: Any]], let results = peers["results"] as? [[String: Any]] else {
+                throw ReportError("\(key): not a pair of Benchmarks --json and hvp_bench.py --json files")
             }
-            guard let b = rows.min(by: { ($0["median_s"] as? Double ?? .infinity) < ($1["median_s"] as? Double ?? .infinity) }),
-                  let s = b["median_s"] as? Double else { return nil }
-            return (s, "\(b["peer"]!)/\(b["mode"]!)", b["compile_s"] as? Double ?? .nan)
+            versions = peers["meta"].flatMap { ($0 as? [String: Any])?["versions"] }
+            for w in workloads {
+                guard let name = w["name"] as? String, let peer = names[name],
+                      let hvp = w["hvp_us"] as? Double, let grad = w["grad_us"] as? Double else { continue }
+                rounds[name, default: []].append(Round(
+                    hvp: hvp, grad: grad, firstCall: w["first_call_hvp_us"] as? Double ?? .nan,
+                    jax: best(results, peer, ["jax", "jax_sync"], hvp: true), torch: best(results, peer, ["torch"], hvp: true),
+                    jaxGrad: best(results, peer, ["jax", "jax_sync"], hvp: false), torchGrad: best(results, peer, ["torch"], hvp: false)))
+            }
         }
-        func f(_ x: Double) -> String { x >= 1000 ? String(format: "%.0f", x) : x >= 10 ? String(format: "%.1f", x) : String(format: "%.2f", x) }
-        var out = "Float64, peers with \(threads) thread(s) (both cores), ours as measured (large products on both cores).\n\n"
+        guard !rounds.isEmpty else { throw ReportError("\(directory): no ours-W-R.json / peers-W-R.json pairs (run Benchmarks/compare.sh)") }
+        var out = "Float64; every contender on both cores; medians over \(rounds.values.map(\.count).max()!) rounds, each round ours then the peers.\n"
+        out += "Ratios: peer ÷ ours (> 1: we are faster), median of the per-round ratios [lowest–highest].\n\n"
         out += "| workload | ours µs/HVP | JAX µs/HVP | PyTorch µs/HVP | JAX ÷ ours | PyTorch ÷ ours | ours µs/grad | JAX µs/grad | PyTorch µs/grad | JAX ÷ ours (grad) | PyTorch ÷ ours (grad) | first call: ours ms / JAX s |\n"
         out += "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
-        for w in ours {
-            guard let name = w["name"] as? String, let peer = names[name], let hvp = w["hvp_us"] as? Double, let grad = w["grad_us"] as? Double else { continue }
-            let jh = best(peer, peers: ["jax", "jax_sync"], hvp: true), th = best(peer, peers: ["torch"], hvp: true)
-            let jg = best(peer, peers: ["jax", "jax_sync"], hvp: false), tg = best(peer, peers: ["torch"], hvp: false)
-            func us(_ r: (seconds: Double, mode: String, compile: Double)?) -> String { r.map { f($0.seconds * 1e6) } ?? "—" }
-            func ratio(_ r: (seconds: Double, mode: String, compile: Double)?, _ ours: Double) -> String { r.map { f($0.seconds * 1e6 / ours) + "×" } ?? "—" }
-            let first = (w["first_call_hvp_us"] as? Double ?? .nan) / 1000
-            out += "| \(name) | \(f(hvp)) | \(us(jh)) | \(us(th)) | \(ratio(jh, hvp)) | \(ratio(th, hvp)) | \(f(grad)) | \(us(jg)) | \(us(tg)) | \(ratio(jg, grad)) | \(ratio(tg, grad)) | \(f(first)) ms / \(jh.map { String(format: "%.2f", $0.compile) } ?? "—") s |\n"
+        for name in Workload.order {
+            guard let rs = rounds[name] else { continue }
+            func us(_ p: (Round) -> Peer?) -> String { let s = rs.compactMap { p($0)?.seconds }; return s.isEmpty ? "—" : f(median(s) * 1e6) }
+            func ratio(_ p: (Round) -> Peer?, _ ours: (Round) -> Double) -> String {
+                let r = rs.compactMap { round in p(round).map { $0.seconds * 1e6 / ours(round) } }
+                guard !r.isEmpty else { return "—" }
+                return r.count == 1 ? f(r[0]) + "×" : "\(f(median(r)))× [\(f(r.min()!))–\(f(r.max()!))]"
+            }
+            let compile = rs.compactMap { $0.jax?.compile }
+            out += "| \(name) | \(f(median(rs.map(\.hvp)))) | \(us { $0.jax }) | \(us { $0.torch }) | \(ratio({ $0.jax }, \.hvp)) | \(ratio({ $0.torch }, \.hvp)) "
+            out += "| \(f(median(rs.map(\.grad)))) | \(us { $0.jaxGrad }) | \(us { $0.torchGrad }) | \(ratio({ $0.jaxGrad }, \.grad)) | \(ratio({ $0.torchGrad }, \.grad)) "
+            out += "| \(f(median(rs.map(\.firstCall)) / 1000)) ms / \(compile.isEmpty ? "—" : String(format: "%.2f", median(compile))) s |\n"
         }
         out += "\nJAX: the faster of async and sync dispatch and of forward-over-reverse and reverse-over-reverse; PyTorch: the fastest of torch.func, autograd.functional and double backward.\n"
-        if let v = p["meta"] { out += "peer versions: \(v)\n" }
+        if let versions { out += "peer versions: \(versions)\n" }
         return out
+    }
+
+    static func load(_ path: String) throws -> [String: Any] {
+        guard let d = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any] else {
+            throw ReportError("\(path): not a JSON object")
+        }
+        return d
+    }
+
+    /// The fastest float64 row of `peers` for the workload on the most threads measured.
+    static func best(_ results: [[String: Any]], _ workload: String, _ peers: Set<String>, hvp: Bool) -> Peer? {
+        let threads = results.compactMap { $0["threads"] as? Int }.max() ?? 1
+        let rows = results.filter { r in
+            guard let peer = r["peer"] as? String, let mode = r["mode"] as? String else { return false }
+            return peers.contains(peer) && r["workload"] as? String == workload && r["dtype"] as? String == "float64"
+                && r["threads"] as? Int == threads && (hvp ? mode.hasPrefix("hvp") : mode == "grad")
+        }
+        guard let b = rows.min(by: { ($0["median_s"] as? Double ?? .infinity) < ($1["median_s"] as? Double ?? .infinity) }),
+              let s = b["median_s"] as? Double else { return nil }
+        return Peer(seconds: s, mode: "\(b["peer"]!)/\(b["mode"]!)", compile: b["compile_s"] as? Double ?? .nan)
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.isEmpty ? .nan : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    static func f(_ x: Double) -> String {
+        x >= 1000 ? String(format: "%.0f", x) : x >= 10 ? String(format: "%.1f", x) : String(format: "%.2f", x)
     }
 
     struct ReportError: Error, CustomStringConvertible { var description: String; init(_ d: String) { description = d } }

@@ -39,11 +39,4 @@ struct Timing {
 }
 
 /// Peak resident set size of this process so far, in bytes (VmHWM from /proc/self/status).
-func peakResidentBytes() -> Int? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kb = line.split(separator: " ").compactMap { Int($0) }.first
-        return kb.map { $0 * 1024 }
-    }
-    return nil
-}
+func peakResidentBytes() -> Int? { statusField("VmHWM:") }

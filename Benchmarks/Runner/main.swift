@@ -18,10 +18,11 @@ usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--p
   --profile W:hvp|gradient [SECONDS | COUNTx]
                 only run workload W's HVP (or gradient) in a loop for SECONDS (default 10) or COUNT calls,
                 for a profiler
+  --hvp-memory [W]
+                the resident memory one HVP on workload W (default large-mlp) adds to a fresh process
   --unroll-memory [K]
                 differentiate K (default 10000) SGD steps of the 4 × 200 MLP with checkpoints; print memory
-  --report OURS.json --peers PEERS.json
-                print the side-by-side table of a saved run and a peer-harness run (see compare.sh)
+  --report DIR  print the side-by-side table of the rounds Benchmarks/compare.sh saved in DIR
 Build it in release mode: swift run -c release Benchmarks
 """
 
@@ -72,13 +73,11 @@ func parseOptions(_ args: [String]) -> Options {
     return o
 }
 
-// Report mode: print the side-by-side table of a saved run and a peer run, measure nothing.
+// Report mode: print the side-by-side table of the rounds compare.sh saved, measure nothing.
 if let i = CommandLine.arguments.firstIndex(of: "--report") {
     let args = CommandLine.arguments
-    guard i + 1 < args.count, let j = args.firstIndex(of: "--peers"), j + 1 < args.count else {
-        fail("--report OURS.json needs --peers PEERS.json")
-    }
-    do { print(try PeerReport.run(ours: args[i + 1], peers: args[j + 1])) } catch { fail("\(error)") }
+    guard i + 1 < args.count else { fail("--report needs the directory compare.sh wrote") }
+    do { print(try PeerReport.run(directory: args[i + 1])) } catch { fail("\(error)") }
     exit(0)
 }
 
@@ -105,6 +104,13 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
         calls += 1
     }
     print("\(args[i + 1]): \(calls) calls, \(format((now() - start) / Double(calls) * 1e6, 2)) µs each")
+    exit(0)
+}
+
+// Memory of one HVP in a fresh process: --hvp-memory [W] (default large-mlp).
+if let i = CommandLine.arguments.firstIndex(of: "--hvp-memory") {
+    let args = CommandLine.arguments
+    HVPMemory.run(workload: i + 1 < args.count ? args[i + 1] : "large-mlp")
     exit(0)
 }
 

@@ -18,6 +18,20 @@ public struct HessianVectorProduct {
     }
 }
 
+/// The directions of a call: none, one optional direction per input, or one per input (which spares
+/// converting a `[Tensor]` to `[Tensor?]`, an allocation and a cast per call).
+enum Directions {
+    case none, optional([Tensor?]), every([Tensor])
+
+    var count: Int? {
+        switch self { case .none: nil; case .optional(let v): v.count; case .every(let v): v.count }
+    }
+
+    subscript(k: Int) -> Tensor? {
+        switch self { case .none: nil; case .optional(let v): v[k]; case .every(let v): v[k] }
+    }
+}
+
 extension Tape {
     // MARK: Call plumbing
 
@@ -28,9 +42,15 @@ extension Tape {
     /// writes into an operand's value. (Copying was 10–17 % of an HVP on the mid-size networks.)
     private func withInputs<R>(_ xs: [Tensor], directions: [Tensor?]?, wrt: [Int]?, _ name: StaticString,
                                _ body: () -> R) -> R {
+        withInputs(xs, directions: directions.map(Directions.optional) ?? .none, wrt: wrt, name, body)
+    }
+
+    /// The same with directions given as a `Directions` (which spares converting a `[Tensor]`).
+    private func withInputs<R>(_ xs: [Tensor], directions: Directions, wrt: [Int]?, _ name: StaticString,
+                               _ body: () -> R) -> R {
         require(!isRecording, "\(name): called on a tape that is recording; use a separate Tape for a nested differentiation")
-        if let directions {
-            require(directions.count == xs.count, "\(name): \(directions.count) directions for \(xs.count) inputs")
+        if let count = directions.count {
+            require(count == xs.count, "\(name): \(count) directions for \(xs.count) inputs")
         }
         if let wrt {
             require(wrt.allSatisfy { $0 >= 0 && $0 < xs.count }, "\(name): wrt indices \(wrt) out of range for \(xs.count) inputs")
@@ -42,11 +62,11 @@ extension Tape {
     }
 
     /// Records input k as a leaf inside the pinning scope of its buffers, then the next one.
-    private func pinInputs<R>(_ xs: [Tensor], _ directions: [Tensor?]?, _ wrt: [Int]?, from k: Int, _ body: () -> R) -> R {
+    private func pinInputs<R>(_ xs: [Tensor], _ directions: Directions, _ wrt: [Int]?, from k: Int, _ body: () -> R) -> R {
         if k == xs.count { return body() }
         let needs = wrt.map { $0.contains(k) } ?? true
         return xs[k].scalars.withUnsafeBufferPointer { p in
-            guard let tangent = directions?[k] ?? nil else {
+            guard let tangent = directions[k] else {
                 addInput(leaf(p, xs[k].shape, tangent: nil, requiresGradient: needs))
                 return pinInputs(xs, directions, wrt, from: k + 1, body)
             }
@@ -131,8 +151,8 @@ extension Tape {
             let out = call(f, "valueAndGradient")
             requireScalar(out, "valueAndGradient")
             backward(from: out, seed: seedOne())
-            let chosen = wrt ?? Array(xs.indices)
-            store(chosen.map { Int(inputNodes[$0]) }, tangents: false, into: &gradients)
+            chosenNodes(wrt, xs.count)
+            store(resultNodes, tangents: false, into: &gradients)
             return values[out].p[0]
         }
     }
@@ -226,15 +246,33 @@ extension Tape {
     /// right shapes are overwritten in place, so a loop of calls on same-shaped inputs allocates nothing.
     public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?],
                                      wrt: [Int]? = nil, into result: inout HessianVectorProduct) {
+        hessianVectorProduct(f, xs, .optional(vs), wrt, &result)
+    }
+
+    /// `hessianVectorProduct(of:at:along:wrt:into:)` with a direction for every input.
+    public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor],
+                                     wrt: [Int]? = nil, into result: inout HessianVectorProduct) {
+        hessianVectorProduct(f, xs, .every(vs), wrt, &result)
+    }
+
+    private func hessianVectorProduct(_ f: ([Variable]) -> Variable, _ xs: [Tensor], _ vs: Directions, _ wrt: [Int]?,
+                                      _ result: inout HessianVectorProduct) {
         withInputs(xs, directions: vs, wrt: wrt, "hessianVectorProduct") {
             let out = call(f, "hessianVectorProduct")
             requireScalar(out, "hessianVectorProduct")
             backward(from: out, seed: seedOne())
-            let nodes = (wrt ?? Array(xs.indices)).map { Int(inputNodes[$0]) }
-            store(nodes, tangents: false, into: &result.gradients)
-            store(nodes, tangents: true, into: &result.products)
+            chosenNodes(wrt, xs.count)
+            store(resultNodes, tangents: false, into: &result.gradients)
+            store(resultNodes, tangents: true, into: &result.products)
             result.value = values[out].p[0]
         }
+    }
+
+    /// The input nodes of `wrt` (default all), into `resultNodes` (reused: no allocation per call).
+    private func chosenNodes(_ wrt: [Int]?, _ count: Int) {
+        resultNodes.removeAll(keepingCapacity: true)
+        if let wrt { for k in wrt { resultNodes.append(Int(inputNodes[k])) } }
+        else { for k in 0..<count { resultNodes.append(Int(inputNodes[k])) } }
     }
 
     /// f(x), ∇f(x) and H(x)·v for scalar-valued f of one tensor.

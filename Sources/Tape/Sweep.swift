@@ -34,10 +34,11 @@ extension Tape {
             output = max(output, node)
         }
         guard output >= 0 else { return }
-        if releasesDeadBuffers { planReleases(through: output) }
+        let releasing = releasesDeadBuffers && hasLargeValues
+        if releasing { planReleases(through: output) }
         let alg = algebra
         for i in stride(from: output, through: 0, by: -1) {
-            defer { if releasesDeadBuffers { releaseValues(at: i) } }
+            defer { if releasing { releaseValues(at: i) } }
             guard needsGradient[i], let g = adjoints[i] else { continue }
             switch ops[i] {
             case .input, .constant:

@@ -37,6 +37,8 @@ public final class Tape {
     /// Whether the sweep returns large buffers as soon as nothing needs them (off only to test that
     /// results do not depend on it).
     @exclusivity(unchecked) var releasesDeadBuffers = true
+    /// Whether this recording holds a value large enough to be released (else the sweep skips planning).
+    @exclusivity(unchecked) var hasLargeValues = false
     /// Whether an adjoint buffer belongs to its node alone (false when it views a cotangent it
     /// was handed, which must be copied before anything is added to it).
     @exclusivity(unchecked) var adjointOwned: [Bool] = []
@@ -46,6 +48,8 @@ public final class Tape {
     /// The input Variables handed to the function being differentiated (reused across calls).
     @exclusivity(unchecked) var inputVariables: [Variable] = []
     @exclusivity(unchecked) var inputNodes: [Int32] = []
+    /// The input nodes whose results a call returns (reused across calls).
+    @exclusivity(unchecked) var resultNodes: [Int] = []
 
     /// An empty tape.
     public init() {}
@@ -76,6 +80,7 @@ public final class Tape {
         viewRoot.removeAll(keepingCapacity: true)
         extraOperands.removeAll(keepingCapacity: true)
         constantCursor = 0
+        hasLargeValues = false
         arena.reset()
         generation &+= 1
     }
@@ -86,6 +91,7 @@ public final class Tape {
     private func append(_ op: Op, _ a: Int32, _ b: Int32, _ value: Slot, _ needsGrad: Bool) -> Variable {
         // A value that shares an operand's buffer (a view) belongs to that operand's root.
         let index = Int32(values.count)
+        if value.count >= Arena.largeMinimum { hasLargeValues = true }
         viewRoot.append(a >= 0 && value.p == values[Int(a)].p ? viewRoot[Int(a)]
                         : b >= 0 && value.p == values[Int(b)].p ? viewRoot[Int(b)] : index)
         ops.append(op)

@@ -95,6 +95,11 @@ void tk_dgemm_stacked(int ta, int tb, long K, double alpha, int na, const double
 
 void tk_dgemm_pair(int ta, int tb, long M, long N, long K, int stack_rows, const double *A0, const double *A1, long lda,
                    const double *B0, const double *B1, long ldb, double *C0, double *C1, long ldc, double *work, int threads) {
+    if (tk_dgemm_is_small(M, N, K)) {   /* the direct path is per block anyway */
+        tk_dgemm(ta, tb, M, N, K, 1, A0, lda, B0, ldb, 0, C0, ldc, work, threads);
+        tk_dgemm(ta, tb, M, N, K, 1, stack_rows ? A1 : A0, lda, stack_rows ? B0 : B1, ldb, 0, C1, ldc, work, threads);
+        return;
+    }
     const double *A[2] = { A0, A1 }, *B[2] = { B0, B1 };
     long ldas[2] = { lda, lda }, ldbs[2] = { ldb, ldb }, Ms[2] = { M, M }, Ns[2] = { N, N }, ldcs[2] = { ldc, ldc };
     double *C[2] = { C0, C1 };

@@ -1,3 +1,4 @@
+import TapeKernels
 /// Raw loops over contiguous row-major buffers. Nothing here knows about tapes or derivatives:
 /// these are the few memory patterns every rule is built from. Operands are `View`s into a
 /// 2-D iteration space `rows × cols`; a broadcast dimension has stride 0.
@@ -22,15 +23,17 @@ struct View {
     @inline(__always) func isDense(cols: Int) -> Bool { colStride == 1 && rowStride == cols }
 }
 
-/// Elementwise functions of several arguments, specialized at compile time.
-protocol Pointwise2 { static func apply(_ a: Double, _ b: Double) -> Double }
+/// Elementwise functions of several arguments, specialized at compile time. The two-argument ones run
+/// in C (`tk_binary`, Sources/TapeKernels/elementwise.c) under their `code`; `apply` states the math
+/// (and is what the C loop computes, one rounding per element).
+protocol Pointwise2 { static func apply(_ a: Double, _ b: Double) -> Double; static var code: Int32 { get } }
 protocol Pointwise3 { static func apply(_ a: Double, _ b: Double, _ c: Double) -> Double }
 protocol Pointwise4 { static func apply(_ a: Double, _ b: Double, _ c: Double, _ d: Double) -> Double }
 
-enum AddOp: Pointwise2 { @inline(__always) static func apply(_ a: Double, _ b: Double) -> Double { a + b } }
-enum SubOp: Pointwise2 { @inline(__always) static func apply(_ a: Double, _ b: Double) -> Double { a - b } }
-enum MulOp: Pointwise2 { @inline(__always) static func apply(_ a: Double, _ b: Double) -> Double { a * b } }
-enum DivOp: Pointwise2 { @inline(__always) static func apply(_ a: Double, _ b: Double) -> Double { a / b } }
+enum AddOp: Pointwise2 { @inline(__always) static func apply(_ a: Double, _ b: Double) -> Double { a + b }; static var code: Int32 { Int32(TK_ADD) } }
+enum SubOp: Pointwise2 { @inline(__always) static func apply(_ a: Double, _ b: Double) -> Double { a - b }; static var code: Int32 { Int32(TK_SUB) } }
+enum MulOp: Pointwise2 { @inline(__always) static func apply(_ a: Double, _ b: Double) -> Double { a * b }; static var code: Int32 { Int32(TK_MUL) } }
+enum DivOp: Pointwise2 { @inline(__always) static func apply(_ a: Double, _ b: Double) -> Double { a / b }; static var code: Int32 { Int32(TK_DIV) } }
 /// ȧ·b + a·ḃ, the tangent of a product.
 enum MulTangentOp: Pointwise4 {
     @inline(__always) static func apply(_ da: Double, _ b: Double, _ a: Double, _ db: Double) -> Double { da * b + a * db }
@@ -49,26 +52,7 @@ extension Kernels {
     @inline(__always)
     static func map2<Op: Pointwise2>(_: Op.Type, rows: Int, cols: Int, _ a: View, _ b: View,
                                      into out: UnsafeMutablePointer<Double>, accumulate: Bool) {
-        if a.isDense(cols: cols) && b.isDense(cols: cols) {
-            let n = rows * cols
-            if accumulate { for k in 0..<n { out[k] += Op.apply(a.p[k], b.p[k]) } }
-            else { for k in 0..<n { out[k] = Op.apply(a.p[k], b.p[k]) } }
-            return
-        }
-        for i in 0..<rows {
-            let o = out + i * cols
-            let pa = a.p + i * a.rowStride, pb = b.p + i * b.rowStride
-            switch (a.colStride, b.colStride, accumulate) {
-            case (1, 1, false): for j in 0..<cols { o[j] = Op.apply(pa[j], pb[j]) }
-            case (1, 1, true): for j in 0..<cols { o[j] += Op.apply(pa[j], pb[j]) }
-            case (1, 0, false): let y = pb[0]; for j in 0..<cols { o[j] = Op.apply(pa[j], y) }
-            case (1, 0, true): let y = pb[0]; for j in 0..<cols { o[j] += Op.apply(pa[j], y) }
-            case (0, 1, false): let x = pa[0]; for j in 0..<cols { o[j] = Op.apply(x, pb[j]) }
-            case (0, 1, true): let x = pa[0]; for j in 0..<cols { o[j] += Op.apply(x, pb[j]) }
-            case (_, _, false): let v = Op.apply(pa[0], pb[0]); for j in 0..<cols { o[j] = v }
-            case (_, _, true): let v = Op.apply(pa[0], pb[0]); for j in 0..<cols { o[j] += v }
-            }
-        }
+        tk_binary(Op.code, rows, cols, a.p, a.rowStride, a.colStride, b.p, b.rowStride, b.colStride, out, accumulate ? 1 : 0)
     }
 
     /// out[i,j] (+)= Op(a, b, c) elementwise, with broadcasting views.
@@ -145,7 +129,7 @@ extension Kernels {
                            into target: UnsafeMutablePointer<Double>, shape to: Shape) {
         if from.count == to.count {          // same data, maybe another rank (e.g. (n) vs (1, n))
             require(from.isSqueezeEquivalent(to: to), "accumulate: shape \(from) does not match \(to)")
-            for k in 0..<to.count { target[k] += source[k] }
+            tk_add_into(source, target, to.count)
         } else if to.broadcasts(to: from) {  // reduce: target is the smaller one
             let rows = from.rows, cols = from.cols
             let t = to.strides(in: from)
@@ -153,11 +137,14 @@ extension Kernels {
                 var s = 0.0
                 for k in 0..<from.count { s += source[k] }
                 target[0] += s
-            } else {
+            } else if t.row == 0 {           // a row vector: sum over the rows (a bias's gradient)
+                tk_reduce_rows(source, rows, cols, target)
+            } else {                         // a column: sum along each row
                 for i in 0..<rows {
-                    let src = source + i * cols, dst = target + i * t.row
-                    if t.col == 1 { for j in 0..<cols { dst[j] += src[j] } }
-                    else { var s = 0.0; for j in 0..<cols { s += src[j] }; dst[0] += s }
+                    let src = source + i * cols
+                    var s = 0.0
+                    for j in 0..<cols { s += src[j] }
+                    target[i * t.row] += s
                 }
             }
         } else {                              // expand: source is the smaller one

@@ -66,6 +66,19 @@ void tk_dgemm_pair(int transA, int transB, long M, long N, long K, int stack_row
                    long lda, const double *B0, const double *B1, long ldb, double *C0, double *C1, long ldc,
                    double *workspace, int threads);
 
+/* Elementwise loops (elementwise.c), AVX2 when available, bit-identical to the scalar loops.
+ * tk_binary: out[i][j] (+)= op(a[i·ars + j·acs], b[i·brs + j·bcs]) over rows × cols, out dense (row stride
+ * cols), column strides acs, bcs ∈ {0, 1} (0 broadcasts one value along the row); op is one of TK_ADD … */
+enum { TK_ADD = 0, TK_SUB = 1, TK_MUL = 2, TK_DIV = 3 };
+void tk_binary(int op, long rows, long cols, const double *a, long ars, long acs, const double *b, long brs, long bcs,
+               double *out, int accumulate);
+void tk_binary_portable(int op, long rows, long cols, const double *a, long ars, long acs, const double *b, long brs,
+                        long bcs, double *out, int accumulate);
+/* dst[j] += Σ_i src[i·cols + j] (each column summed over i in order). */
+void tk_reduce_rows(const double *src, long rows, long cols, double *dst);
+/* dst[k] += src[k] for k < n. */
+void tk_add_into(const double *src, double *dst, long n);
+
 /* dst[0:n] = src[0:n] (no overlap); copies of at least TK_PARALLEL_MIN_COPY doubles use the pool. */
 #define TK_PARALLEL_MIN_COPY 65536
 void tk_copy(double *dst, const double *src, long n);
