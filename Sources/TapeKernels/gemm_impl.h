@@ -191,13 +191,15 @@ TARGET static void NAME(task)(void *ctx, int tid, int nt) {
     double *pa = j->work + KC * NC + (long)tid * MC * KC;
     long nk = (K + KC - 1) / KC, kstep = (K + nk - 1) / nk;
     int by_rows = nt == 1 || j->split_rows, shared = by_rows && nt > 1;
-    /* Row panels: MC tall, or smaller so that each thread gets about four of them. Panels never straddle
-     * two A segments. */
+    /* Row panels: MC tall, or smaller so that each thread gets about eight of them (at least two slivers):
+     * the threads wait for each other at the end of each K slice, so a thread is at most one small panel
+     * behind (measured +5–7 % on 200 × 200 × 200 over four panels per thread). Panels never straddle two
+     * A segments. */
     long mstep = MC;
     if (shared) {
-        long want = (Mtot + 4 * nt - 1) / (4 * nt);
+        long want = (Mtot + 8 * nt - 1) / (8 * nt);
         want = (want + MR - 1) / MR * MR;
-        if (want < 4 * MR) want = 4 * MR;
+        if (want < 2 * MR) want = 2 * MR;
         if (want < mstep) mstep = want;
     }
     long p0count = (j->M[0] + mstep - 1) / mstep;
