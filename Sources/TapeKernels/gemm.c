@@ -33,6 +33,10 @@ typedef struct {
     atomic_long next_panel;   /* the next row panel to take (rows split) */
 } gemm_job;
 
+/* Columns of the B segments side by side: segment 0 padded to a multiple of NR, then segment 1, so that
+ * no sliver straddles the two. A virtual column v belongs to segment v < n0pad ? 0 : 1. */
+typedef struct { long n0pad, total; } columns;
+
 size_t tk_dgemm_workspace_doubles(int threads) {
     int t = threads < 1 ? 1 : threads;
     return (size_t)KC * NC + (size_t)t * MC * KC + 64;

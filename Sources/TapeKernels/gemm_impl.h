@@ -168,26 +168,51 @@ TARGET static void NAME(kernel)(long kc, const double *restrict a, const double 
     }
 }
 
-/* One (column panel, K slice, row panel) block: the micro-kernel over its slivers, into C (row stride ldc). */
-TARGET static void NAME(macro)(double alpha, const double *pa, const double *pb, long mc, long nc, long kc,
-                               double *C, long ldc, int first) {
+static inline columns NAME(columns_of)(const gemm_job *j) {
+    long n0pad = j->nb > 1 ? (j->N[0] + NR - 1) / NR * NR : j->N[0];
+    return (columns){ n0pad, n0pad + (j->nb > 1 ? j->N[1] : 0) };
+}
+
+/* Packs virtual columns [v0, v0 + w) of the K slice at p0 (at most two pieces, one per segment). */
+TARGET static void NAME(pack_columns)(const gemm_job *j, columns cs, long p0, long kc, long v0, long w, double *out) {
+    long v1 = v0 + w;
+    if (v0 < cs.n0pad) {
+        long e = v1 < cs.n0pad ? v1 : cs.n0pad, real = (e < j->N[0] ? e : j->N[0]) - v0;
+        if (real > 0) NAME(pack_b)(j->B[0], j->ldb[0], j->tb, p0, v0, kc, real, out);
+        out += (e - v0) * kc;
+        v0 = e;
+    }
+    if (v0 < v1) NAME(pack_b)(j->B[1], j->ldb[1], j->tb, p0, v0 - cs.n0pad, kc, v1 - v0, out);
+}
+
+/* One (column panel, K slice, row panel) block: the micro-kernel over its slivers, into the C blocks of
+ * A segment sa (row stride ldc), the panel's slivers starting at virtual column v0. */
+TARGET static void NAME(macro)(const gemm_job *j, columns cs, int sa, const double *pa, const double *pb, long i0, long mc,
+                               long v0, long nc, long kc, int first) {
     for (long jj = 0; jj < nc; jj += NR) {
-        long n = nc - jj < NR ? nc - jj : NR;
+        long v = v0 + jj;
+        int sb = v < cs.n0pad ? 0 : 1;
+        long c = v - (sb ? cs.n0pad : 0), n = j->N[sb] - c < NR ? j->N[sb] - c : NR;
+        if (n <= 0) continue;   /* padding of segment 0 */
+        long ldc = j->ldc[sa][sb];
+        double *C = j->C[sa][sb] + i0 * ldc + c;
         for (long ii = 0; ii < mc; ii += MR) {
             long m = mc - ii < MR ? mc - ii : MR;
-            NAME(kernel)(kc, pa + ii * kc, pb + jj * kc, alpha, C + ii * ldc + jj, ldc, m, n, first);
+            NAME(kernel)(kc, pa + ii * kc, pb + jj * kc, j->alpha, C + ii * ldc, ldc, m, n, first);
         }
     }
 }
 
 /* The blocked product on thread `tid` of `nt`, for a stack of up to two A segments (rows) times a row of
- * up to two B segments (columns). Rows split: B panels are packed by all threads together (a barrier
- * before and after their use), and the threads take row panels of A in turn from a shared counter, so a
- * core slowed down by its neighbours does not hold the other back. Columns split (few rows): each thread
- * packs and computes its own columns. */
+ * up to two B segments (columns): each packed A panel serves both B segments, each packed B panel both A
+ * segments. Rows split: B panels are packed by all threads together (a barrier before and after their
+ * use), and the threads take row panels of A in turn from a shared counter, so a core slowed down by its
+ * neighbours does not hold the other back. Columns split (few rows): each thread packs and computes its
+ * own columns. */
 TARGET static void NAME(task)(void *ctx, int tid, int nt) {
     gemm_job *j = ctx;
     const long K = j->K, Mtot = j->M[0] + (j->na > 1 ? j->M[1] : 0);
+    const columns cs = NAME(columns_of)(j);
     double *pa = j->work + KC * NC + (long)tid * MC * KC;
     long nk = (K + KC - 1) / KC, kstep = (K + nk - 1) / nk;
     int by_rows = nt == 1 || j->split_rows, shared = by_rows && nt > 1;
@@ -204,48 +229,44 @@ TARGET static void NAME(task)(void *ctx, int tid, int nt) {
     }
     long p0count = (j->M[0] + mstep - 1) / mstep;
     long panels = p0count + (j->na > 1 ? (j->M[1] + mstep - 1) / mstep : 0);
-    for (int sb = 0; sb < j->nb; sb++) {
-        const long N = j->N[sb];
-        long c0 = 0, c1 = N, ncap = NC;
-        double *pb = j->work;
-        if (!by_rows) {
-            long slivers = (N + NR - 1) / NR;
-            c0 = slivers * tid / nt * NR;
-            c1 = slivers * (tid + 1) / nt * NR;
-            if (c1 > N) c1 = N;
-            ncap = (NC / nt) / NR * NR;
-            pb = j->work + (long)tid * ncap * KC;
-        }
-        long cols = c1 - c0, nn = (cols + ncap - 1) / ncap;
-        long nstep = nn > 0 ? ((cols + nn - 1) / nn + NR - 1) / NR * NR : ncap;
-        for (long jc = c0; jc < c1; jc += nstep) {
-            long nc = c1 - jc < nstep ? c1 - jc : nstep;
-            for (long p0 = 0; p0 < K; p0 += kstep) {
-                long kc = K - p0 < kstep ? K - p0 : kstep;
-                int first = j->overwrite && p0 == 0;
-                if (shared) {
-                    long bs = (nc + NR - 1) / NR, b0 = bs * tid / nt, b1 = bs * (tid + 1) / nt;
-                    long w = (b1 * NR < nc ? b1 * NR : nc) - b0 * NR;
-                    if (w > 0) NAME(pack_b)(j->B[sb], j->ldb[sb], j->tb, p0, jc + b0 * NR, kc, w, pb + b0 * NR * kc);
-                    tk_barrier_wait(&j->barrier, nt);
-                } else {
-                    NAME(pack_b)(j->B[sb], j->ldb[sb], j->tb, p0, jc, kc, nc, pb);
-                }
-                for (long t = shared ? atomic_fetch_add(&j->next_panel, 1) : 0; t < panels;
-                     t = shared ? atomic_fetch_add(&j->next_panel, 1) : t + 1) {
-                    int sa = t < p0count ? 0 : 1;
-                    long i0 = (t - (sa ? p0count : 0)) * mstep, M = j->M[sa];
-                    long mc = M - i0 < mstep ? M - i0 : mstep;
-                    NAME(pack_a)(j->A[sa], j->lda[sa], j->ta, i0, p0, mc, kc, pa);
-                    long ldc = j->ldc[sa][sb];
-                    NAME(macro)(j->alpha, pa, pb, mc, nc, kc, j->C[sa][sb] + i0 * ldc + jc, ldc, first);
-                }
-                if (shared) {
-                    tk_barrier_wait(&j->barrier, nt);      /* B is repacked next */
-                    /* Thread 0 resets the panel counter; nobody reads it before the next barrier, which
-                     * thread 0 reaches only after this store. */
-                    if (tid == 0) atomic_store(&j->next_panel, 0);
-                }
+    long c0 = 0, c1 = cs.total, ncap = NC;
+    double *pb = j->work;
+    if (!by_rows) {
+        long slivers = (cs.total + NR - 1) / NR;
+        c0 = slivers * tid / nt * NR;
+        c1 = slivers * (tid + 1) / nt * NR;
+        if (c1 > cs.total) c1 = cs.total;
+        ncap = (NC / nt) / NR * NR;
+        pb = j->work + (long)tid * ncap * KC;
+    }
+    long cols = c1 - c0, nn = (cols + ncap - 1) / ncap;
+    long nstep = nn > 0 ? ((cols + nn - 1) / nn + NR - 1) / NR * NR : ncap;
+    for (long jc = c0; jc < c1; jc += nstep) {
+        long nc = c1 - jc < nstep ? c1 - jc : nstep;
+        for (long p0 = 0; p0 < K; p0 += kstep) {
+            long kc = K - p0 < kstep ? K - p0 : kstep;
+            int first = j->overwrite && p0 == 0;
+            if (shared) {
+                long bs = (nc + NR - 1) / NR, b0 = bs * tid / nt, b1 = bs * (tid + 1) / nt;
+                long w = (b1 * NR < nc ? b1 * NR : nc) - b0 * NR;
+                if (w > 0) NAME(pack_columns)(j, cs, p0, kc, jc + b0 * NR, w, pb + b0 * NR * kc);
+                tk_barrier_wait(&j->barrier, nt);
+            } else {
+                NAME(pack_columns)(j, cs, p0, kc, jc, nc, pb);
+            }
+            for (long t = shared ? atomic_fetch_add(&j->next_panel, 1) : 0; t < panels;
+                 t = shared ? atomic_fetch_add(&j->next_panel, 1) : t + 1) {
+                int sa = t < p0count ? 0 : 1;
+                long i0 = (t - (sa ? p0count : 0)) * mstep, M = j->M[sa];
+                long mc = M - i0 < mstep ? M - i0 : mstep;
+                NAME(pack_a)(j->A[sa], j->lda[sa], j->ta, i0, p0, mc, kc, pa);
+                NAME(macro)(j, cs, sa, pa, pb, i0, mc, jc, nc, kc, first);
+            }
+            if (shared) {
+                tk_barrier_wait(&j->barrier, nt);      /* B is repacked next */
+                /* Thread 0 resets the panel counter; nobody reads it before the next barrier, which
+                 * thread 0 reaches only after this store. */
+                if (tid == 0) atomic_store(&j->next_panel, 0);
             }
         }
     }
@@ -428,7 +449,7 @@ TARGET static void NAME(blocked)(gemm_job *j, int threads) {
     int nt = threads < 1 ? 1 : threads;
     if ((double)Mtot * (double)Ntot * (double)j->K < TK_PARALLEL_MIN_MACS) nt = 1;
     j->split_rows = Mtot >= 4 * MR * nt;
-    if (!j->split_rows && j->N[0] < 2 * NR * nt) nt = 1;
+    if (!j->split_rows && Ntot < 2 * NR * nt) nt = 1;
     tk_barrier_init(&j->barrier);
     atomic_init(&j->next_panel, 0);
     if (nt == 1) NAME(task)(j, 0, 1);
