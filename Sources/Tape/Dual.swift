@@ -110,16 +110,23 @@ struct Dual: TensorAlgebra {
     // y = f(a);  ẏ = f′(a) ⊙ ȧ   (one fused pass)
     func map(_ f: UnaryFunction, _ a: Slot, _ p: Double) -> Slot {
         let y = fresh(a.shape, tangent: a.t != nil)
-        f.dispatch(MapKernel(x: a.p, dx: a.t, y: y.p, dy: y.t, n: a.count, p: p))
+        Kernels.parallel(a.count) { r in
+            let k = r.lowerBound
+            f.dispatch(MapKernel(x: a.p + k, dx: a.t.map { $0 + k }, y: y.p + k, dy: y.t.map { $0 + k }, n: r.count, p: p))
+        }
         return y
     }
 
     // r = g ⊙ f′(a);  ṙ = ġ ⊙ f′(a) + g ⊙ f″(a) ⊙ ȧ   (one fused pass)
     func derivativeProduct(_ f: UnaryFunction, _ g: Slot, _ a: Slot, _ y: Slot, _ p: Double) -> Slot {
         require(g.shape.count == a.shape.count, "derivativeProduct: shapes \(g.shape) and \(a.shape) differ")
-        let r = fresh(a.shape, tangent: g.t != nil || a.t != nil)
-        f.dispatch(DerivativeProductKernel(g: g.p, dg: g.t, x: a.p, dx: a.t, y: y.p, r: r.p, dr: r.t, n: a.count, p: p))
-        return r
+        let out = fresh(a.shape, tangent: g.t != nil || a.t != nil)
+        Kernels.parallel(a.count) { r in
+            let k = r.lowerBound
+            f.dispatch(DerivativeProductKernel(g: g.p + k, dg: g.t.map { $0 + k }, x: a.p + k, dx: a.t.map { $0 + k }, y: y.p + k,
+                                               r: out.p + k, dr: out.t.map { $0 + k }, n: r.count, p: p))
+        }
+        return out
     }
 
     // y = op(a)·op(b);  ẏ = op(ȧ)·op(b) + op(a)·op(ḃ). Products sharing an operand run as one stacked

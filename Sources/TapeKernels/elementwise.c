@@ -29,8 +29,8 @@ static void binary_portable(int op, long rows, long cols, const double *a, long 
     }
 }
 
-static void reduce_rows_portable(const double *restrict src, long rows, long cols, double *restrict dst) {
-    for (long i = 0; i < rows; i++) for (long j = 0; j < cols; j++) dst[j] += src[i * cols + j];
+static void reduce_rows_portable(const double *restrict src, long rows, long cols, long lds, double *restrict dst) {
+    for (long i = 0; i < rows; i++) for (long j = 0; j < cols; j++) dst[j] += src[i * lds + j];
 }
 
 static void add_into_portable(const double *restrict src, double *restrict dst, long n) {
@@ -102,17 +102,17 @@ TARGET static void binary_avx2(int op, long rows, long cols, const double *a, lo
 #undef BINARY_CASES
 #undef ROW_LOOP
 
-TARGET static void reduce_rows_avx2(const double *restrict src, long rows, long cols, double *restrict dst) {
+TARGET static void reduce_rows_avx2(const double *restrict src, long rows, long cols, long lds, double *restrict dst) {
     const __m256i mask = tail_mask(cols % 4);
     long j = 0;
     for (; j + 4 <= cols; j += 4) {   /* each column summed over i in order, as the scalar loop does */
         __m256d s = _mm256_loadu_pd(dst + j);
-        for (long i = 0; i < rows; i++) s = _mm256_add_pd(s, _mm256_loadu_pd(src + i * cols + j));
+        for (long i = 0; i < rows; i++) s = _mm256_add_pd(s, _mm256_loadu_pd(src + i * lds + j));
         _mm256_storeu_pd(dst + j, s);
     }
     if (j < cols) {
         __m256d s = _mm256_maskload_pd(dst + j, mask);
-        for (long i = 0; i < rows; i++) s = _mm256_add_pd(s, _mm256_maskload_pd(src + i * cols + j, mask));
+        for (long i = 0; i < rows; i++) s = _mm256_add_pd(s, _mm256_maskload_pd(src + i * lds + j, mask));
         _mm256_maskstore_pd(dst + j, mask, s);
     }
 }
@@ -130,11 +130,59 @@ TARGET static void add_into_avx2(const double *restrict src, double *restrict ds
 #define add_into_avx2 add_into_portable
 #endif
 
+/* Long loops are split over the worker pool: rows (or stretches of one long row) for tk_binary and
+ * tk_add_into, columns for tk_reduce_rows, so every element is still computed by one thread exactly as
+ * alone. */
+typedef struct { int kind, op; long rows, cols, lds, ars, acs, brs, bcs; const double *a, *b; double *out; int accumulate; } loop_job;
+enum { JOB_BINARY, JOB_REDUCE, JOB_ADD };
+
+static void run_serial(const loop_job *j) {
+    switch (j->kind) {
+    case JOB_BINARY:
+        if (HAS_AVX2) binary_avx2(j->op, j->rows, j->cols, j->a, j->ars, j->acs, j->b, j->brs, j->bcs, j->out, j->accumulate);
+        else binary_portable(j->op, j->rows, j->cols, j->a, j->ars, j->acs, j->b, j->brs, j->bcs, j->out, j->accumulate);
+        break;
+    case JOB_REDUCE:
+        if (HAS_AVX2) reduce_rows_avx2(j->a, j->rows, j->cols, j->lds, j->out); else reduce_rows_portable(j->a, j->rows, j->cols, j->lds, j->out);
+        break;
+    default:
+        if (HAS_AVX2) add_into_avx2(j->a, j->out, j->cols); else add_into_portable(j->a, j->out, j->cols);
+    }
+}
+
+static void loop_task(void *ctx, int tid, int nt) {
+    loop_job part = *(const loop_job *)ctx;
+    if (part.rows == 1 || part.kind == JOB_REDUCE) {   /* split the columns, in multiples of 8 */
+        long groups = (part.cols + 7) / 8, g0 = groups * tid / nt, g1 = groups * (tid + 1) / nt;
+        long c0 = g0 * 8, c1 = g1 * 8 < part.cols ? g1 * 8 : part.cols;
+        if (c1 <= c0) return;
+        part.a += c0 * (part.kind == JOB_BINARY ? part.acs : 1);
+        if (part.kind == JOB_BINARY) part.b += c0 * part.bcs;
+        part.out += c0;
+        part.cols = c1 - c0;
+    } else {                                             /* split the rows */
+        long r0 = part.rows * tid / nt, r1 = part.rows * (tid + 1) / nt;
+        if (r1 <= r0) return;
+        part.a += r0 * part.ars;
+        part.b += r0 * part.brs;
+        part.out += r0 * part.lds;
+        part.rows = r1 - r0;
+    }
+    run_serial(&part);
+}
+
+static void run_loop(loop_job *j, long work) {
+    if (work < 4 * TK_PARALLEL_MIN_VALUES) run_serial(j);
+    else tk_pool_run(tk_pool_threads(), loop_task, j);
+}
+
 void tk_binary(int op, long rows, long cols, const double *a, long ars, long acs, const double *b, long brs, long bcs,
                double *out, int accumulate) {
     if (rows <= 0 || cols <= 0) return;
-    if (HAS_AVX2) binary_avx2(op, rows, cols, a, ars, acs, b, brs, bcs, out, accumulate);
-    else binary_portable(op, rows, cols, a, ars, acs, b, brs, bcs, out, accumulate);
+    if (acs == 1 && bcs == 1 && ars == cols && brs == cols) { cols *= rows; ars = brs = cols; rows = 1; }   /* dense: one row */
+    /* out is dense: its row stride is cols (lds). A one-row job's slices keep out dense over the slice. */
+    loop_job j = { JOB_BINARY, op, rows, cols, cols, ars, acs, brs, bcs, a, b, out, accumulate };
+    run_loop(&j, rows * cols);
 }
 
 void tk_binary_portable(int op, long rows, long cols, const double *a, long ars, long acs, const double *b, long brs,
@@ -145,10 +193,12 @@ void tk_binary_portable(int op, long rows, long cols, const double *a, long ars,
 
 void tk_reduce_rows(const double *src, long rows, long cols, double *dst) {
     if (rows <= 0 || cols <= 0) return;
-    if (HAS_AVX2) reduce_rows_avx2(src, rows, cols, dst); else reduce_rows_portable(src, rows, cols, dst);
+    loop_job j = { JOB_REDUCE, 0, rows, cols, cols, 0, 1, 0, 1, src, NULL, dst, 1 };
+    run_loop(&j, rows * cols);
 }
 
 void tk_add_into(const double *src, double *dst, long n) {
     if (n <= 0) return;
-    if (HAS_AVX2) add_into_avx2(src, dst, n); else add_into_portable(src, dst, n);
+    loop_job j = { JOB_ADD, 0, 1, n, n, n, 1, 0, 0, src, NULL, dst, 1 };
+    run_loop(&j, n);
 }
