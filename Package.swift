@@ -15,16 +15,19 @@ let package = Package(
         .executable(name: "Benchmarks", targets: ["Benchmarks"]),
     ],
     targets: [
-        // Hot loops (matrix multiply) in C, so they can use AVX2/FMA through per-function target
-        // attributes chosen at run time, without unsafe flags that would break dependent packages.
-        .target(name: "TapeKernels", path: "Sources/TapeKernels"),
+        // Hot loops in C (matrix multiply, vectorized exp/tanh, elementwise loops, the worker pool), so they
+        // can use AVX2/FMA through per-function target attributes chosen at run time, without unsafe
+        // flags that would break dependent packages.
+        .target(name: "TapeKernels", path: "Sources/TapeKernels",
+                linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux])),
+                                 .linkedLibrary("pthread", .when(platforms: [.linux]))]),
         .target(name: "Tape", dependencies: ["TapeKernels"]),
         .target(name: "Layers", dependencies: ["Tape"]),
         .target(name: "Bilevel", dependencies: ["Layers", "Tape"]),
         .executableTarget(name: "Demos", dependencies: ["Bilevel", "Layers", "Tape"], path: "Sources/Demos"),
         // Counts heap allocations in the benchmark process only (interposes malloc in the executable).
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
-        .executableTarget(name: "Benchmarks", dependencies: ["Layers", "Tape", "AllocationCounter"], path: "Benchmarks/Runner"),
+        .executableTarget(name: "Benchmarks", dependencies: ["Layers", "Tape", "TapeKernels", "AllocationCounter"], path: "Benchmarks/Runner"),
         .testTarget(name: "TapeTests", dependencies: ["Tape", "TapeKernels"], path: "Tests/TapeTests"),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tape"], path: "Tests/LayersTests"),
         .testTarget(name: "BilevelTests", dependencies: ["Bilevel", "Layers", "Tape"], path: "Tests/BilevelTests"),

@@ -17,6 +17,8 @@ public final class LocalDerivatives<P: BilevelProblem> {
     let tape: Tape
     /// Hessian-vector products performed so far.
     public private(set) var productCount = 0
+    /// The last product's results, reused by the next (no allocation when the caller has let go of them).
+    private var scratch = HessianVectorProduct()
 
     /// Derivatives at (λ, w) with J_in taken at inner step `step`; `tape` is reused by every evaluation.
     public init(problem: P, lambda: Tensor, weights: Tensor, step: Int = 0, tape: Tape = Tape()) {
@@ -31,9 +33,9 @@ public final class LocalDerivatives<P: BilevelProblem> {
     public func products(_ v: Tensor) -> (hv: Tensor, mtv: Tensor) {
         productCount += 1
         let p = problem, s = step
-        let r = tape.hessianVectorProduct(of: { x in p.innerObjective(lambda: x[0], weights: x[1], step: s) },
-                                          at: [lambda, weights], along: [nil, v])
-        return (r.products[1], r.products[0])
+        tape.hessianVectorProduct(of: { x in p.innerObjective(lambda: x[0], weights: x[1], step: s) },
+                                  at: [lambda, weights], along: [nil, v], into: &scratch)
+        return (scratch.products[1], scratch.products[0])
     }
 
     /// H v.

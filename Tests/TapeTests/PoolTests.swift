@@ -1,0 +1,47 @@
+import Testing
+import TapeKernels
+@testable import Tape
+
+/// The kernels' worker pool (Sources/TapeKernels/pool.c): every thread of a task runs once, a task started
+/// from inside a task runs alone (never waits for the busy pool), and `Kernels.parallel` covers its range
+/// exactly once in stretches of multiples of 8.
+@Suite("Worker pool")
+struct PoolTests {
+    @Test func everyThreadRunsOnceAndNestedTasksRunAlone() {
+        // Slot t counts how often thread t ran; the last slot records the nested call's thread count.
+        // Other tests run at the same time and may hold the pool (the call then runs alone): retry until
+        // a call gets every thread.
+        var got = Int32(0)
+        for _ in 0..<200 where got < min(8, tk_pool_threads()) {
+            var counts = [Int32](repeating: 0, count: 65)
+            let n = counts.withUnsafeMutableBufferPointer { buf in
+                tk_pool_run(8, { raw, tid, nt in
+                    let c = raw!.assumingMemoryBound(to: Int32.self)
+                    c[Int(tid)] += 1
+                    if tid == 0 { c[64] = tk_pool_run(8, { _, _, _ in }, nil) }
+                }, buf.baseAddress)
+            }
+            #expect(counts[0..<Int(n)].allSatisfy { $0 == 1 } && counts[Int(n)..<64].allSatisfy { $0 == 0 })
+            #expect(counts[64] == 1, "a task started inside a task runs on its caller alone")
+            got = max(got, n)
+        }
+        #expect(got == min(8, tk_pool_threads()))
+        for _ in 0..<1000 { _ = tk_pool_run(2, { _, _, _ in }, nil) }   // many hand-overs in a row
+    }
+
+    @Test func parallelCoversTheRangeOnce() {
+        for n in [0, 1, 7, 100, Kernels.parallelMinimum, Kernels.parallelMinimum + 13, 3 * Kernels.parallelMinimum + 5] {
+            // Each value counts its visits; each stretch's first value is marked (checked here, not on the worker).
+            var seen = [UInt8](repeating: 0, count: n), starts = [UInt8](repeating: 0, count: n)
+            seen.withUnsafeMutableBufferPointer { s in starts.withUnsafeMutableBufferPointer { f in
+                let (base, first) = (s.baseAddress, f.baseAddress)
+                Kernels.parallel(n) { r in
+                    if !r.isEmpty { first![r.lowerBound] = 1 }
+                    for k in r { base![k] += 1 }
+                }
+            } }
+            #expect(seen.allSatisfy { $0 == 1 }, "n = \(n)")
+            #expect(starts.indices.allSatisfy { starts[$0] == 0 || $0 % 8 == 0 }, "n = \(n)")
+        }
+    }
+}
