@@ -1,8 +1,8 @@
 import Foundation
 
 /// `Benchmarks --report DIR`: the side-by-side table of the rounds `compare.sh` wrote to DIR
-/// (`ours-W-R.json` from this executable, `peers-W-R.json` from ../shared/peers/hvp_bench.py, for
-/// workload W and round R). Per workload: our median µs per HVP and per gradient, each peer's best
+/// (`ours-W-R.json` and `after-W-R.json` from this executable, before and after `peers-W-R.json` from
+/// ../shared/peers/hvp_bench.py, for workload W and round R). Per workload: our median µs per HVP and per gradient, each peer's best
 /// variant, and the ratios peer ÷ ours (> 1: we are faster) as the median of the per-round ratios
 /// with their range — each round measured both within seconds, so the ratio is steadier than either
 /// time on a machine whose speed drifts. Also the first-call cost (JAX traces and compiles per
@@ -31,10 +31,19 @@ enum PeerReport {
             guard let workloads = ours["workloads"] as? [[String: Any]], let results = peers["results"] as? [[String: Any]] else {
                 throw ReportError("\(key): not a pair of Benchmarks --json and hvp_bench.py --json files")
             }
+            // Our run after the peers, when there is one: ours is the geometric mean of before and after.
+            let afterFile = "\(directory)/after-\(key).json"
+            let after = FileManager.default.fileExists(atPath: afterFile)
+                ? (try load(afterFile))["workloads"] as? [[String: Any]] ?? [] : []
+            func bracketed(_ w: [String: Any], _ field: String) -> Double? {
+                guard let before = w[field] as? Double else { return nil }
+                guard let a = after.first(where: { $0["name"] as? String == w["name"] as? String })?[field] as? Double else { return before }
+                return (before * a).squareRoot()
+            }
             versions = peers["meta"].flatMap { ($0 as? [String: Any])?["versions"] }
             for w in workloads {
                 guard let name = w["name"] as? String, let peer = names[name],
-                      let hvp = w["hvp_us"] as? Double, let grad = w["grad_us"] as? Double else { continue }
+                      let hvp = bracketed(w, "hvp_us"), let grad = bracketed(w, "grad_us") else { continue }
                 rounds[name, default: []].append(Round(
                     hvp: hvp, grad: grad, firstCall: w["first_call_hvp_us"] as? Double ?? .nan,
                     jax: best(results, peer, ["jax", "jax_sync"], hvp: true), torch: best(results, peer, ["torch"], hvp: true),
@@ -42,7 +51,7 @@ enum PeerReport {
             }
         }
         guard !rounds.isEmpty else { throw ReportError("\(directory): no ours-W-R.json / peers-W-R.json pairs (run Benchmarks/compare.sh)") }
-        var out = "Float64; every contender on both cores; medians over \(rounds.values.map(\.count).max()!) rounds, each round ours then the peers.\n"
+        var out = "Float64; every contender on both cores; medians over \(rounds.values.map(\.count).max()!) rounds, each round ours, the peers, ours again (ours: the geometric mean of the two).\n"
         out += "Ratios: peer ÷ ours (> 1: we are faster), median of the per-round ratios [lowest–highest].\n\n"
         out += "| workload | ours µs/HVP | JAX µs/HVP | PyTorch µs/HVP | JAX ÷ ours | PyTorch ÷ ours | ours µs/grad | JAX µs/grad | PyTorch µs/grad | JAX ÷ ours (grad) | PyTorch ÷ ours (grad) | first call: ours ms / JAX s |\n"
         out += "|---|---|---|---|---|---|---|---|---|---|---|---|\n"

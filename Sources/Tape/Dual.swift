@@ -110,9 +110,10 @@ struct Dual: TensorAlgebra {
     // y = f(a);  ẏ = f′(a) ⊙ ȧ   (one fused pass)
     func map(_ f: UnaryFunction, _ a: Slot, _ p: Double) -> Slot {
         let y = fresh(a.shape, tangent: a.t != nil)
-        Kernels.parallel(a.count) { r in
-            let k = r.lowerBound
-            f.dispatch(MapKernel(x: a.p + k, dx: a.t.map { $0 + k }, y: y.p + k, dy: y.t.map { $0 + k }, n: r.count, p: p))
+        var job = MapKernel(f: f, x: a.p, dx: a.t, y: y.p, dy: y.t, n: a.count, p: p)
+        Kernels.parallel(a.count, &job) { raw, k, n in
+            let j = raw!.assumingMemoryBound(to: MapKernel.self).pointee
+            j.f.dispatch(j.stretch(k, n))
         }
         return y
     }
@@ -120,13 +121,13 @@ struct Dual: TensorAlgebra {
     // r = g ⊙ f′(a);  ṙ = ġ ⊙ f′(a) + g ⊙ f″(a) ⊙ ȧ   (one fused pass)
     func derivativeProduct(_ f: UnaryFunction, _ g: Slot, _ a: Slot, _ y: Slot, _ p: Double) -> Slot {
         require(g.shape.count == a.shape.count, "derivativeProduct: shapes \(g.shape) and \(a.shape) differ")
-        let out = fresh(a.shape, tangent: g.t != nil || a.t != nil)
-        Kernels.parallel(a.count) { r in
-            let k = r.lowerBound
-            f.dispatch(DerivativeProductKernel(g: g.p + k, dg: g.t.map { $0 + k }, x: a.p + k, dx: a.t.map { $0 + k }, y: y.p + k,
-                                               r: out.p + k, dr: out.t.map { $0 + k }, n: r.count, p: p))
+        let r = fresh(a.shape, tangent: g.t != nil || a.t != nil)
+        var job = DerivativeProductKernel(f: f, g: g.p, dg: g.t, x: a.p, dx: a.t, y: y.p, r: r.p, dr: r.t, n: a.count, p: p)
+        Kernels.parallel(a.count, &job) { raw, k, n in
+            let j = raw!.assumingMemoryBound(to: DerivativeProductKernel.self).pointee
+            j.f.dispatch(j.stretch(k, n))
         }
-        return out
+        return r
     }
 
     // y = op(a)·op(b);  ẏ = op(ȧ)·op(b) + op(a)·op(ḃ). Products sharing an operand run as one stacked
@@ -293,9 +294,15 @@ struct Dual: TensorAlgebra {
 
 /// y = f(x) and, with a tangent, ẏ = f′(x, y)·ẋ, in one loop.
 private struct MapKernel: UnaryKernel {
+    let f: UnaryFunction
     let x: UnsafeMutablePointer<Double>, dx: UnsafeMutablePointer<Double>?
     let y: UnsafeMutablePointer<Double>, dy: UnsafeMutablePointer<Double>?
     let n: Int, p: Double
+
+    /// The same work on values k ..< k + count.
+    func stretch(_ k: Int, _ count: Int) -> MapKernel {
+        MapKernel(f: f, x: x + k, dx: dx.map { $0 + k }, y: y + k, dy: dy.map { $0 + k }, n: count, p: p)
+    }
     @inline(__always) func run<F: ScalarFunction>(_: F.Type) {
         F.fill(x, y, n, p)
         if let dx, let dy { for k in 0..<n { dy[k] = F.d1(x[k], y[k], p) * dx[k] } }
@@ -304,11 +311,18 @@ private struct MapKernel: UnaryKernel {
 
 /// r = g·f′(x, y) and, with tangents, ṙ = ġ·f′ + g·f″·ẋ, in one loop.
 private struct DerivativeProductKernel: UnaryKernel {
+    let f: UnaryFunction
     let g: UnsafeMutablePointer<Double>, dg: UnsafeMutablePointer<Double>?
     let x: UnsafeMutablePointer<Double>, dx: UnsafeMutablePointer<Double>?
     let y: UnsafeMutablePointer<Double>
     let r: UnsafeMutablePointer<Double>, dr: UnsafeMutablePointer<Double>?
     let n: Int, p: Double
+
+    /// The same work on values k ..< k + count.
+    func stretch(_ k: Int, _ count: Int) -> DerivativeProductKernel {
+        DerivativeProductKernel(f: f, g: g + k, dg: dg.map { $0 + k }, x: x + k, dx: dx.map { $0 + k }, y: y + k,
+                                r: r + k, dr: dr.map { $0 + k }, n: count, p: p)
+    }
     @inline(__always) func run<F: ScalarFunction>(_: F.Type) {
         switch (dg, dx, dr) {
         case let (dg?, dx?, dr?):

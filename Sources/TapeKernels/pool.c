@@ -167,3 +167,21 @@ void tk_barrier_wait(tk_barrier *b, int nthreads) {
         while (atomic_load_explicit(&b->phase, memory_order_acquire) == phase) CPU_RELAX();
     }
 }
+
+/* ---------------------------------------------------------------- parallel for */
+typedef struct { long n, granule; tk_range_fn fn; void *ctx; } range_job;
+
+static void range_task(void *raw, int tid, int nt) {
+    range_job *j = raw;
+    long groups = (j->n + j->granule - 1) / j->granule;
+    long lo = groups * tid / nt * j->granule, hi = groups * (tid + 1) / nt * j->granule;
+    if (hi > j->n) hi = j->n;
+    if (lo < hi) j->fn(j->ctx, lo, hi - lo);
+}
+
+void tk_parallel_for(long n, long granule, long minimum, tk_range_fn fn, void *ctx) {
+    if (n <= 0) return;
+    if (n < minimum || granule < 1) { fn(ctx, 0, n); return; }
+    range_job j = { n, granule, fn, ctx };
+    tk_pool_run(tk_pool_threads(), range_task, &j);
+}

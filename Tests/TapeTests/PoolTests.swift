@@ -3,8 +3,8 @@ import TapeKernels
 @testable import Tape
 
 /// The kernels' worker pool (Sources/TapeKernels/pool.c): every thread of a task runs once, a task started
-/// from inside a task runs alone (never waits for the busy pool), and `Kernels.parallel` covers its range
-/// exactly once in stretches of multiples of 8.
+/// from inside a task runs alone (never waits for the busy pool), and `Kernels.parallel` (`tk_parallel_for`)
+/// covers its range exactly once in stretches starting at multiples of 8.
 @Suite("Worker pool")
 struct PoolTests {
     @Test func everyThreadRunsOnceAndNestedTasksRunAlone() {
@@ -29,19 +29,22 @@ struct PoolTests {
         for _ in 0..<1000 { _ = tk_pool_run(2, { _, _, _ in }, nil) }   // many hand-overs in a row
     }
 
+    /// What the chunks of `parallelCoversTheRangeOnce` write to: a visit count and a first-value mark per value.
+    struct Marks { var seen: UnsafeMutablePointer<UInt8>; var starts: UnsafeMutablePointer<UInt8> }
+
     @Test func parallelCoversTheRangeOnce() {
         for n in [0, 1, 7, 100, Kernels.parallelMinimum, Kernels.parallelMinimum + 13, 3 * Kernels.parallelMinimum + 5] {
-            // Each value counts its visits; each stretch's first value is marked (checked here, not on the worker).
-            var seen = [UInt8](repeating: 0, count: n), starts = [UInt8](repeating: 0, count: n)
+            var seen = [UInt8](repeating: 0, count: n + 1), starts = [UInt8](repeating: 0, count: n + 1)
             seen.withUnsafeMutableBufferPointer { s in starts.withUnsafeMutableBufferPointer { f in
-                let (base, first) = (s.baseAddress, f.baseAddress)
-                Kernels.parallel(n) { r in
-                    if !r.isEmpty { first![r.lowerBound] = 1 }
-                    for k in r { base![k] += 1 }
+                var marks = Marks(seen: s.baseAddress!, starts: f.baseAddress!)
+                Kernels.parallel(n, &marks) { raw, k, count in
+                    let m = raw!.assumingMemoryBound(to: Marks.self).pointee
+                    m.starts[k] = 1
+                    for i in k..<(k + count) { m.seen[i] += 1 }
                 }
             } }
-            #expect(seen.allSatisfy { $0 == 1 }, "n = \(n)")
-            #expect(starts.indices.allSatisfy { starts[$0] == 0 || $0 % 8 == 0 }, "n = \(n)")
+            #expect(seen[0..<n].allSatisfy { $0 == 1 }, "n = \(n)")
+            #expect(starts[0..<n].indices.allSatisfy { starts[$0] == 0 || $0 % 8 == 0 }, "n = \(n)")
         }
     }
 }

@@ -8,31 +8,17 @@ extension Kernels {
     /// Loops over at least this many values are split over the worker pool.
     static let parallelMinimum = 4 * Int(TK_PARALLEL_MIN_VALUES)
 
-    /// Runs `body` on contiguous stretches covering 0..<n — all of it at once when n is below
-    /// `minimum`, else one stretch per thread of the worker pool (Sources/TapeKernels/pool.c), each a
-    /// multiple of 8 values long. `body` must only touch its own stretch: the results are then those
-    /// of one call over everything.
+    /// Runs `chunk(context, start, count)` on contiguous stretches covering 0..<n — all of it at once
+    /// when n is below `minimum`, else one stretch per thread of the worker pool
+    /// (Sources/TapeKernels/pool.c), each starting at a multiple of 8. `chunk` must only touch its own
+    /// stretch: the results are then those of one call over everything. The work is described by the
+    /// struct `context` points to (a C function pointer cannot capture, and a closure would be boxed on
+    /// the heap on every call).
     @inline(__always)
-    static func parallel(_ n: Int, minimum: Int = parallelMinimum, _ body: (Range<Int>) -> Void) {
-        guard n >= minimum, Arena.threads > 1 else { body(0..<n); return }
-        withoutActuallyEscaping(body) { body in
-            var job = ParallelJob(n: n, body: body)
-            withUnsafeMutablePointer(to: &job) { p in
-                _ = tk_pool_run(Int32(Arena.threads), { raw, tid, nt in
-                    let job = raw!.assumingMemoryBound(to: ParallelJob.self).pointee
-                    let groups = (job.n + 7) / 8, g0 = groups * Int(tid) / Int(nt), g1 = groups * Int(tid + 1) / Int(nt)
-                    let lo = g0 * 8, hi = Swift.min(g1 * 8, job.n)
-                    if lo < hi { job.body(lo..<hi) }
-                }, p)
-            }
-        }
+    static func parallel<Context>(_ n: Int, minimum: Int = parallelMinimum, _ context: inout Context,
+                                  _ chunk: @convention(c) (UnsafeMutableRawPointer?, Int, Int) -> Void) {
+        withUnsafeMutablePointer(to: &context) { tk_parallel_for(n, 8, minimum, chunk, $0) }
     }
-}
-
-/// What the worker pool's threads of `Kernels.parallel` read: the length and the work.
-private struct ParallelJob {
-    let n: Int
-    let body: (Range<Int>) -> Void
 }
 
 /// A read-only strided view of a buffer inside a 2-D iteration space.

@@ -91,4 +91,9 @@ int tk_pool_threads(void);
  * n when all are done. When the pool is busy with another caller, runs fn(ctx, 0, 1) alone. */
 typedef void (*tk_task_fn)(void *ctx, int tid, int nthreads);
 int tk_pool_run(int nthreads, tk_task_fn fn, void *ctx);
+
+/* fn(ctx, start, count) over stretches covering 0 … n−1: all at once when n < minimum, else one stretch
+ * per thread of the pool, each starting at a multiple of `granule`. */
+typedef void (*tk_range_fn)(void *ctx, long start, long count);
+void tk_parallel_for(long n, long granule, long minimum, tk_range_fn fn, void *ctx);
 #endif
