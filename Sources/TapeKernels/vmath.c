@@ -52,16 +52,22 @@ static double pow2i_1(double n) {   /* 2ⁿ for integral n in [−1022, 1023] */
     return y;
 }
 
+/* Σ_{k=2}^{13} r^{k−2}/k! by Estrin's scheme, given r², r⁴, r⁸: exp's series past 1 + r (tanh's expm1
+ * adds k = 14 … 16). */
+static double taylor_2_13_1(double r, double r2, double r4, double r8) {
+    double b0 = (C2 + C3 * r) + (C4 + C5 * r) * r2, b1 = (C6 + C7 * r) + (C8 + C9 * r) * r2;
+    double b2 = (C10 + C11 * r) + (C12 + C13 * r) * r2;
+    return (b0 + b1 * r4) + b2 * r8;
+}
+
 static double exp_1(double x) {
     if (x != x) return x;
     double xc = x < -746 ? -746 : x > 710 ? 710 : x;
     double n = nearbyint(xc * INV_LN2);
     double r = xc - n * LN2_HI;
     r = r - n * LN2_LO;
-    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;   /* the same Estrin scheme as exp_4 */
-    double b0 = (C2 + C3 * r) + (C4 + C5 * r) * r2, b1 = (C6 + C7 * r) + (C8 + C9 * r) * r2;
-    double b2 = (C10 + C11 * r) + (C12 + C13 * r) * r2;
-    double p = 1 + (r + (b0 + b1 * r4 + b2 * r8) * r2);
+    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    double p = 1 + (r + taylor_2_13_1(r, r2, r4, r8) * r2);
     double n1 = floor(n * 0.5), n2 = n - n1;
     return p * pow2i_1(n1) * pow2i_1(n2);
 }
@@ -82,10 +88,8 @@ static double tanh_1(double x) {
     double n = floor(y * INV_LN2);
     double r = y - n * LN2_HI;
     r = r - n * LN2_LO;
-    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;   /* the same Estrin scheme as tanh_4 */
-    double b0 = (C2 + C3 * r) + (C4 + C5 * r) * r2, b1 = (C6 + C7 * r) + (C8 + C9 * r) * r2;
-    double b2 = (C10 + C11 * r) + (C12 + C13 * r) * r2, b3 = (C14 + C15 * r) + C16 * r2;
-    double s = (b0 + b1 * r4) + (b2 + b3 * r4) * r8;
+    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    double s = taylor_2_13_1(r, r2, r4, r8) + ((C14 + C15 * r) + C16 * r2) * (r4 * r8);
     double q = s * r2 + r;
     double t = pow2i_1(n);
     double e = t * q + (t - 1);
@@ -116,19 +120,23 @@ TARGET static inline __m256d keep_nan(__m256d y, __m256d x) {
     return _mm256_blendv_pd(y, x, _mm256_cmp_pd(x, x, _CMP_UNORD_Q));
 }
 
+/* taylor_2_13_1, four at a time. */
+TARGET static inline __m256d taylor_2_13_4(__m256d r, __m256d r2, __m256d r4, __m256d r8) {
+    __m256d a0 = _mm256_fmadd_pd(SET(C3), r, SET(C2)), a1 = _mm256_fmadd_pd(SET(C5), r, SET(C4));
+    __m256d a2 = _mm256_fmadd_pd(SET(C7), r, SET(C6)), a3 = _mm256_fmadd_pd(SET(C9), r, SET(C8));
+    __m256d a4 = _mm256_fmadd_pd(SET(C11), r, SET(C10)), a5 = _mm256_fmadd_pd(SET(C13), r, SET(C12));
+    __m256d b0 = _mm256_fmadd_pd(a1, r2, a0), b1 = _mm256_fmadd_pd(a3, r2, a2), b2 = _mm256_fmadd_pd(a5, r2, a4);
+    return _mm256_fmadd_pd(b2, r8, _mm256_fmadd_pd(b1, r4, b0));
+}
+
 TARGET static inline __m256d exp_4(__m256d x) {
     __m256d xc = _mm256_min_pd(_mm256_max_pd(x, SET(-746)), SET(710));
     __m256d n = _mm256_round_pd(_mm256_mul_pd(xc, SET(INV_LN2)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256d r = _mm256_fnmadd_pd(n, SET(LN2_HI), xc);
     r = _mm256_fnmadd_pd(n, SET(LN2_LO), r);
-    /* eʳ = 1 + (r + r²·s), s = Σ_{k=2}^{13} r^{k−2}/k! by Estrin's scheme */
+    /* eʳ = 1 + (r + r²·Σ_{k≥2} r^{k−2}/k!) */
     __m256d r2 = _mm256_mul_pd(r, r), r4 = _mm256_mul_pd(r2, r2), r8 = _mm256_mul_pd(r4, r4);
-    __m256d a0 = _mm256_fmadd_pd(SET(C3), r, SET(C2)), a1 = _mm256_fmadd_pd(SET(C5), r, SET(C4));
-    __m256d a2 = _mm256_fmadd_pd(SET(C7), r, SET(C6)), a3 = _mm256_fmadd_pd(SET(C9), r, SET(C8));
-    __m256d a4 = _mm256_fmadd_pd(SET(C11), r, SET(C10)), a5 = _mm256_fmadd_pd(SET(C13), r, SET(C12));
-    __m256d b0 = _mm256_fmadd_pd(a1, r2, a0), b1 = _mm256_fmadd_pd(a3, r2, a2), b2 = _mm256_fmadd_pd(a5, r2, a4);
-    __m256d sp = _mm256_fmadd_pd(b2, r8, _mm256_fmadd_pd(b1, r4, b0));
-    __m256d p = _mm256_add_pd(SET(1), _mm256_fmadd_pd(sp, r2, r));
+    __m256d p = _mm256_add_pd(SET(1), _mm256_fmadd_pd(taylor_2_13_4(r, r2, r4, r8), r2, r));
     __m256d n1 = _mm256_floor_pd(_mm256_mul_pd(n, SET(0.5))), n2 = _mm256_sub_pd(n, n1);
     return keep_nan(_mm256_mul_pd(_mm256_mul_pd(p, pow2i_4(n1)), pow2i_4(n2)), x);
 }
@@ -140,15 +148,10 @@ TARGET static inline __m256d tanh_4(__m256d x) {
     __m256d n = _mm256_floor_pd(_mm256_mul_pd(y, SET(INV_LN2)));
     __m256d r = _mm256_fnmadd_pd(n, SET(LN2_HI), y);
     r = _mm256_fnmadd_pd(n, SET(LN2_LO), r);
-    /* s = Σ_{k=2}^{16} r^{k−2}/k! by Estrin's scheme (depth 4 instead of 14) */
+    /* s = Σ_{k=2}^{16} r^{k−2}/k!: exp's terms, then k = 14 … 16 */
     __m256d r2 = _mm256_mul_pd(r, r), r4 = _mm256_mul_pd(r2, r2), r8 = _mm256_mul_pd(r4, r4);
-    __m256d a0 = _mm256_fmadd_pd(SET(C3), r, SET(C2)), a1 = _mm256_fmadd_pd(SET(C5), r, SET(C4));
-    __m256d a2 = _mm256_fmadd_pd(SET(C7), r, SET(C6)), a3 = _mm256_fmadd_pd(SET(C9), r, SET(C8));
-    __m256d a4 = _mm256_fmadd_pd(SET(C11), r, SET(C10)), a5 = _mm256_fmadd_pd(SET(C13), r, SET(C12));
-    __m256d a6 = _mm256_fmadd_pd(SET(C15), r, SET(C14));
-    __m256d b0 = _mm256_fmadd_pd(a1, r2, a0), b1 = _mm256_fmadd_pd(a3, r2, a2);
-    __m256d b2 = _mm256_fmadd_pd(a5, r2, a4), b3 = _mm256_fmadd_pd(SET(C16), r2, a6);
-    __m256d s = _mm256_fmadd_pd(_mm256_fmadd_pd(b3, r4, b2), r8, _mm256_fmadd_pd(b1, r4, b0));
+    __m256d b3 = _mm256_fmadd_pd(SET(C16), r2, _mm256_fmadd_pd(SET(C15), r, SET(C14)));
+    __m256d s = _mm256_fmadd_pd(b3, _mm256_mul_pd(r4, r8), taylor_2_13_4(r, r2, r4, r8));
     __m256d q = _mm256_fmadd_pd(s, r2, r);
     __m256d t = pow2i_4(n);
     __m256d e = _mm256_fmadd_pd(t, q, _mm256_sub_pd(t, SET(1)));
