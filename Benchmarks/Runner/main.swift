@@ -16,9 +16,9 @@ usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--p
                 ../shared/peers/peak_flops.py), to report fractions of peak
   --matmul-only time only the 1024 × 1024 × 1024 matrix product
   --no-matmul   skip the 1024 × 1024 × 1024 matrix product
-  --profile W:hvp|gradient [SECONDS | COUNTx]
-                only run workload W's HVP (or gradient) in a loop for SECONDS (default 10) or COUNT calls,
-                for a profiler
+  --profile W:hvp|hvp-new|gradient [SECONDS | COUNTx]
+                only run workload W's HVP (into kept tensors, or new ones each call: hvp-new) or gradient
+                in a loop for SECONDS (default 10) or COUNT calls, for a profiler
   --hvp-memory [W]
                 the resident memory one HVP on workload W (default large-mlp) adds to a fresh process
   --unroll-memory [K]
@@ -87,8 +87,8 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     let args = CommandLine.arguments
     guard i + 1 < args.count else { fail("--profile needs W:hvp or W:gradient") }
     let parts = args[i + 1].split(separator: ":").map(String.init)
-    guard parts.count == 2, let make = Workload.all[parts[0]], ["hvp", "gradient"].contains(parts[1]) else {
-        fail("--profile: expected W:hvp or W:gradient with W one of \(Workload.order.joined(separator: ", "))")
+    guard parts.count == 2, let make = Workload.all[parts[0]], ["hvp", "hvp-new", "gradient"].contains(parts[1]) else {
+        fail("--profile: expected W:hvp, W:hvp-new or W:gradient with W one of \(Workload.order.joined(separator: ", "))")
     }
     // SECONDS, or a fixed number of calls written as COUNTx (for instruction counters such as callgrind).
     let amount = i + 2 < args.count ? args[i + 2] : "10"
@@ -100,7 +100,8 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     var calls = 0
     let hvp = parts[1] == "hvp"
     while now() - start < seconds && calls < (fixedCalls ?? .max) {
-        if hvp { tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product) }
+        if parts[1] == "hvp-new" { _ = tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction) }
+        else if hvp { tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product) }
         else { _ = tape.valueAndGradient(of: w.loss, at: w.parameters, into: &gradients) }
         calls += 1
     }

@@ -1,3 +1,5 @@
+import TapeKernels
+
 /// A recording of tensor operations, for reverse-mode, forward-mode and forward-over-reverse
 /// differentiation.
 ///
@@ -51,8 +53,9 @@ public final class Tape {
     /// The input nodes whose results a call returns (reused across calls).
     @exclusivity(unchecked) var resultNodes: [Int] = []
 
-    /// An empty tape.
-    public init() {}
+    /// An empty tape. The first one tunes the C allocator for tensor-sized blocks (`tk_tune_allocator`):
+    /// result tensors freed and allocated again, call after call, are then not page-faulted in anew.
+    public init() { _ = tk_tune_allocator() }
 
     /// Bytes currently held by this tape's buffers (kept between calls for reuse).
     public var reservedBytes: Int { arena.reserved * 8 + constantCache.reduce(0) { $0 + $1.capacity } * 8 }

@@ -1,5 +1,7 @@
 import Testing
+import Foundation
 import Tape
+import TapeKernels
 
 @Suite("Tape reuse")
 struct TapeReuseTests {
@@ -18,6 +20,40 @@ struct TapeReuseTests {
             #expect(again.product == first.product && again.gradient == first.gradient)
         }
         #expect(tape.reservedBytes == reserved)
+    }
+
+    /// Page faults taken by the calling thread so far (Linux counts them per thread).
+    static func minorFaults() -> Int {
+        var usage = rusage()
+        getrusage(__rusage_who_t(1), &usage)   // RUSAGE_THREAD (1), which Glibc does not export to Swift
+        return usage.ru_minflt
+    }
+
+    /// Whether the environment leaves the allocator's settings to the tape (allocator.c).
+    static let allocatorLeftToUs: Bool = {
+        let env = ProcessInfo.processInfo.environment
+        return env["TAPE_KEEP_MALLOC"] == nil && !(env["GLIBC_TUNABLES"] ?? "").contains("malloc")
+            && env["MALLOC_MMAP_THRESHOLD_"] == nil && env["MALLOC_TRIM_THRESHOLD_"] == nil
+    }()
+
+    @Test("plain calls in a loop do not page-fault their new result tensors in again (allocator tuning)",
+          .enabled(if: allocatorLeftToUs))
+    func plainResultsAreNotFaultedInAgain() {
+        #if os(Linux)
+        #expect(tk_tune_allocator() == 1)
+        // Eight inputs of 40,000 elements: 16 result tensors of 320 kB, 1,250 pages, every call. (glibc's own
+        // adaptive threshold copes with one large block freed and taken again, not with many at once.)
+        var g = SeededGenerator(seed: 3)
+        let xs = (0..<8).map { _ in Tensor.randomNormal([40_000], using: &g) }
+        let vs = (0..<8).map { _ in Tensor.randomNormal([40_000], using: &g) }
+        let tape = Tape()
+        let f: ([Variable]) -> Variable = { x in x.dropFirst().reduce(x[0].tanh()) { $0 + $1.tanh() }.squared().sum() }
+        for _ in 0..<3 { _ = tape.hessianVectorProduct(of: f, at: xs, along: vs) }
+        let before = Self.minorFaults()
+        for _ in 0..<10 { _ = tape.hessianVectorProduct(of: f, at: xs, along: vs) }
+        let perCall = Double(Self.minorFaults() - before) / 10
+        #expect(perCall < 60, "\(perCall) page faults per call for 1,250 pages of results")
+        #endif
     }
 }
 

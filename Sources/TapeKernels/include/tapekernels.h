@@ -17,6 +17,11 @@
 /* 1 when the CPU has AVX2 and FMA (cached by the compiler runtime, cheap). */
 int tk_cpu_has_avx2_fma(void);
 
+/* Once per process: glibc serves blocks up to 32 MiB from its heap and keeps up to 64 MiB of it free,
+ * so tensors freed and allocated again are not page-faulted in anew (allocator.c says why). 1 when the
+ * settings are in effect, 0 when the user's own malloc settings were left alone or this is not glibc. */
+int tk_tune_allocator(void);
+
 /* Doubles of workspace a product on up to `threads` threads needs (independent of the sizes). */
 size_t tk_dgemm_workspace_doubles(int threads);
 
