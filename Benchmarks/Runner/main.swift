@@ -82,10 +82,10 @@ if let i = CommandLine.arguments.firstIndex(of: "--report") {
     exit(0)
 }
 
-// Profiling loop: --profile W:hvp|gradient [SECONDS] runs one operation and measures nothing else.
+// Profiling loop: --profile W:hvp|hvp-new|gradient [SECONDS | COUNTx] runs one operation and measures nothing else.
 if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     let args = CommandLine.arguments
-    guard i + 1 < args.count else { fail("--profile needs W:hvp or W:gradient") }
+    guard i + 1 < args.count else { fail("--profile needs W:hvp, W:hvp-new or W:gradient") }
     let parts = args[i + 1].split(separator: ":").map(String.init)
     guard parts.count == 2, let make = Workload.all[parts[0]], ["hvp", "hvp-new", "gradient"].contains(parts[1]) else {
         fail("--profile: expected W:hvp, W:hvp-new or W:gradient with W one of \(Workload.order.joined(separator: ", "))")
@@ -98,11 +98,12 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     var product = HessianVectorProduct(), gradients: [Tensor] = []
     let start = now()
     var calls = 0
-    let hvp = parts[1] == "hvp"
     while now() - start < seconds && calls < (fixedCalls ?? .max) {
-        if parts[1] == "hvp-new" { _ = tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction) }
-        else if hvp { tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product) }
-        else { _ = tape.valueAndGradient(of: w.loss, at: w.parameters, into: &gradients) }
+        switch parts[1] {
+        case "hvp": tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product)
+        case "hvp-new": _ = tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction)
+        default: _ = tape.valueAndGradient(of: w.loss, at: w.parameters, into: &gradients)
+        }
         calls += 1
     }
     print("\(args[i + 1]): \(calls) calls, \(format((now() - start) / Double(calls) * 1e6, 2)) µs each")

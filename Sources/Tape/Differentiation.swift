@@ -197,11 +197,10 @@ extension Tape {
                 seeds.append((node, u.scalars.withUnsafeBufferPointer { algebra.constant($0, shape: u.shape) }))
             }
             backward(seeds: seeds)
-            let chosen = wrt ?? Array(xs.indices)
-            return (outs.map { tensor(values[$0].p, values[$0].shape) }, chosen.map { k in
-                let node = Int(inputNodes[k])
-                return tensor(adjoints[node]?.p, values[node].shape)
-            })
+            chosenNodes(wrt, xs.count)
+            var cotangents: [Tensor] = []
+            store(resultNodes, tangents: false, into: &cotangents)
+            return (outs.map { tensor(values[$0].p, values[$0].shape) }, cotangents)
         }
     }
 

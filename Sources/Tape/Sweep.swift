@@ -63,8 +63,7 @@ extension Tape {
                 }
             }
             // This node's cotangent is spent (an operand that adopted it holds its own reference).
-            arena.release(g.p, count: g.count)
-            if let t = g.t { arena.release(t, count: g.count) }
+            release(g)
             adjoints[i] = nil
         }
     }
@@ -122,8 +121,11 @@ extension Tape {
     }
 
     @inline(__always)
-    private func releaseValue(_ v: Int) {
-        let s = values[v]
+    private func releaseValue(_ v: Int) { release(values[v]) }
+
+    /// Drops a reference to a slot's buffers (and its tangent's).
+    @inline(__always)
+    private func release(_ s: Slot) {
         arena.release(s.p, count: s.count)
         if let t = s.t { arena.release(t, count: s.count) }
     }
@@ -161,12 +163,9 @@ extension Tape {
             if arena.isUnique(adj.p, count: n) && (adj.t == nil || arena.isUnique(adj.t!, count: n)) {
                 adjointOwned[j] = true   // the lender is done with it: add in place
             } else {   // copy a borrowed buffer before adding into it
-                let p = arena.allocate(n); p.update(from: adj.p, count: n)
-                arena.release(adj.p, count: n); adj.p = p
-                if let t = adj.t {
-                    let q = arena.allocate(n); q.update(from: t, count: n)
-                    arena.release(t, count: n); adj.t = q
-                }
+                let borrowed = adj
+                adj = copyOf(borrowed)
+                release(borrowed)
                 adjointOwned[j] = true
             }
         }

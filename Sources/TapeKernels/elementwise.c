@@ -89,9 +89,7 @@ TARGET static inline __m256d apply4(int op, __m256d a, __m256d b) {
 
 TARGET static void binary_avx2(int op, long rows, long cols, const double *a, long ars, long acs, const double *b,
                                long brs, long bcs, double *restrict out, int accumulate) {
-    /* A dense iteration space is one long row. */
-    if (acs == 1 && bcs == 1 && ars == cols && brs == cols) { cols *= rows; ars = brs = cols; rows = 1; }
-    const __m256i mask = tail_mask(cols % 4);
+    const __m256i mask = tail_mask(cols % 4);   /* tk_binary made a dense iteration space one long row */
     switch (op) {
     case TK_ADD: BINARY_CASES(TK_ADD) break;
     case TK_SUB: BINARY_CASES(TK_SUB) break;

@@ -10,6 +10,18 @@
  * depend on K only, and within a slice the micro-kernel sums p = 0 … kc−1 in order.
  */
 
+/* A partial sliver whose values lie along stored rows (rows of A untransposed, or of B transposed): stored
+ * row r < lines, at src + r·ld, gives the kc values of column r of the kc × width sliver; the columns from
+ * `lines` to `width` are zero. */
+TARGET static void NAME(pack_lines)(const double *restrict src, long ld, long lines, long width, long kc,
+                                    double *restrict out) {
+    for (long r = 0; r < lines; r++) {
+        const double *line = src + r * ld;
+        for (long p = 0; p < kc; p++) out[p * width + r] = line[p];
+    }
+    for (long r = lines; r < width; r++) for (long p = 0; p < kc; p++) out[p * width + r] = 0;
+}
+
 /* op(A)[i0:i0+mc, p0:p0+kc] into MR-row slivers: per sliver, kc columns of MR values (zero-padded). */
 TARGET static void NAME(pack_a)(const double *restrict A, long lda, int ta, long i0, long p0, long mc, long kc,
                                 double *restrict out) {
@@ -52,11 +64,7 @@ TARGET static void NAME(pack_a)(const double *restrict A, long lda, int ta, long
                 o[0] = r0[p]; o[1] = r1[p]; o[2] = r2[p]; o[3] = r3[p]; o[4] = r4[p]; o[5] = r5[p];
             }
         } else {
-            for (long r = 0; r < rows; r++) {
-                const double *src = A + (i0 + i + r) * lda + p0;
-                for (long p = 0; p < kc; p++) out[p * MR + r] = src[p];
-            }
-            for (long r = rows; r < MR; r++) for (long p = 0; p < kc; p++) out[p * MR + r] = 0;
+            NAME(pack_lines)(A + (i0 + i) * lda + p0, lda, rows, MR, kc, out);
         }
         out += MR * kc;
     }
@@ -99,11 +107,7 @@ TARGET static void NAME(pack_b)(const double *restrict B, long ldb, int tb, long
 #endif
             for (; p < kc; p++) for (int c = 0; c < NR; c++) out[p * NR + c] = s[c][p];
         } else {
-            for (long c = 0; c < cols; c++) {
-                const double *src = B + (j0 + j + c) * ldb + p0;
-                for (long p = 0; p < kc; p++) out[p * NR + c] = src[p];
-            }
-            for (long c = cols; c < NR; c++) for (long p = 0; p < kc; p++) out[p * NR + c] = 0;
+            NAME(pack_lines)(B + (j0 + j) * ldb + p0, ldb, cols, NR, kc, out);
         }
         out += NR * kc;
     }
@@ -465,6 +469,11 @@ TARGET static void NAME(blocked)(gemm_job *j, int threads) {
     else tk_pool_run(nt, NAME(task), j);
 }
 
+TARGET static void NAME(stacked)(int ta, int tb, long K, double alpha, int na, const double *const *A, const long *lda,
+                                 const long *M, int nb, const double *const *B, const long *ldb, const long *N,
+                                 double beta, double *const *C, const long *ldc, double *work, int threads);
+
+/* One product: the direct paths for small ones, else the blocked product as a stack of one segment each. */
 TARGET static void NAME(gemm)(int ta, int tb, long M, long N, long K, double alpha, const double *A, long lda,
                               const double *B, long ldb, double beta, double *C, long ldc, double *work, int threads) {
     if (M <= 0 || N <= 0) return;
@@ -485,12 +494,7 @@ TARGET static void NAME(gemm)(int ta, int tb, long M, long N, long K, double alp
         if (K > 0 && alpha != 0) NAME(small)(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc);
         return;
     }
-    if (beta != 0 && beta != 1) scale_c(M, N, beta, C, ldc);
-    gemm_job j = { .ta = ta, .tb = tb, .K = K, .alpha = alpha, .na = 1, .nb = 1,
-                   .A = { A, NULL }, .lda = { lda, 0 }, .M = { M, 0 }, .B = { B, NULL }, .ldb = { ldb, 0 }, .N = { N, 0 },
-                   .C = { { C, NULL }, { NULL, NULL } }, .ldc = { { ldc, 0 }, { 0, 0 } },
-                   .overwrite = beta == 0, .work = work };
-    NAME(blocked)(&j, threads);
+    NAME(stacked)(ta, tb, K, alpha, 1, &A, &lda, &M, 1, &B, &ldb, &N, beta, &C, &ldc, work, threads);
 }
 
 /* [C00 C01; C10 C11] = alpha [op(A0); op(A1)] [op(B0) op(B1)] + beta C: one packing of each B segment

@@ -201,19 +201,17 @@ static void vsigmoid_any(const double *x, double *y, long n) { DISPATCH(vsigmoid
 
 /* Long arrays are split over the worker pool in multiples of 8 values (results are per value, so the
  * split changes nothing but the time). */
-typedef struct { vector_fn f; const double *x; double *y; long n; } vector_job;
+typedef struct { vector_fn f; const double *x; double *y; } vector_job;
 
-static void vector_task(void *ctx, int tid, int nt) {
+static void vector_range(void *ctx, long start, long count) {
     vector_job *j = ctx;
-    long groups = (j->n + 7) / 8, g0 = groups * tid / nt, g1 = groups * (tid + 1) / nt;
-    long i0 = g0 * 8, i1 = g1 * 8 < j->n ? g1 * 8 : j->n;
-    if (i1 > i0) j->f(j->x + i0, j->y + i0, i1 - i0);
+    j->f(j->x + start, j->y + start, count);
 }
 
 static void run_vector(vector_fn f, const double *x, double *y, long n) {
-    if (n < TK_PARALLEL_MIN_VALUES) { f(x, y, n); return; }
-    vector_job j = { f, x, y, n };
-    tk_pool_run(tk_pool_threads(), vector_task, &j);
+    if (n < TK_PARALLEL_MIN_VALUES) { f(x, y, n); return; }   /* no indirection for short ones */
+    vector_job j = { f, x, y };
+    tk_parallel_for(n, 8, TK_PARALLEL_MIN_VALUES, vector_range, &j);
 }
 
 void tk_vexp(const double *x, double *y, long n) { run_vector(vexp_any, x, y, n); }
@@ -225,17 +223,16 @@ double tk_tanh(double x) { double y; tk_vtanh(&x, &y, 1); return y; }
 double tk_sigmoid(double x) { double y; tk_vsigmoid(&x, &y, 1); return y; }
 
 /* ---------------------------------------------------------------- copies */
-typedef struct { double *dst; const double *src; long n; } copy_job;
+typedef struct { double *dst; const double *src; } copy_job;
 
-static void copy_task(void *ctx, int tid, int nt) {
+static void copy_range(void *ctx, long start, long count) {
     copy_job *j = ctx;
-    long i0 = j->n * tid / nt, i1 = j->n * (tid + 1) / nt;
-    memcpy(j->dst + i0, j->src + i0, (size_t)(i1 - i0) * sizeof(double));
+    memcpy(j->dst + start, j->src + start, (size_t)count * sizeof(double));
 }
 
 void tk_copy(double *dst, const double *src, long n) {
     if (n <= 0) return;
-    if (n < TK_PARALLEL_MIN_COPY) { memcpy(dst, src, (size_t)n * sizeof(double)); return; }
-    copy_job j = { dst, src, n };
-    tk_pool_run(tk_pool_threads(), copy_task, &j);
+    if (n < TK_PARALLEL_MIN_COPY) { memcpy(dst, src, (size_t)n * sizeof(double)); return; }   /* no indirection for short ones */
+    copy_job j = { dst, src };
+    tk_parallel_for(n, 8, TK_PARALLEL_MIN_COPY, copy_range, &j);
 }

@@ -8,13 +8,24 @@ import TapeKernels
 struct GemmContext {
     unowned(unsafe) let arena: Arena
 
+    /// (m, n, k) of op(A)·op(B) for row-major A and B of these shapes.
+    @inline(__always)
+    private static func sizes(_ aShape: Shape, _ ta: Bool, _ bShape: Shape, _ tb: Bool) -> (m: Int, n: Int, k: Int) {
+        (ta ? aShape.cols : aShape.rows, tb ? bShape.rows : bShape.cols, ta ? aShape.rows : aShape.cols)
+    }
+
+    /// The packing buffer an m × n × k product needs: none on the direct path, which never touches it,
+    /// so small products do not make the arena allocate it.
+    @inline(__always)
+    private func workspace(_ m: Int, _ n: Int, _ k: Int) -> UnsafeMutablePointer<Double>? {
+        tk_dgemm_is_small(m, n, k) != 0 ? nil : arena.gemmWorkspace()
+    }
+
     @inline(__always)
     func run(_ a: UnsafeMutablePointer<Double>, _ aShape: Shape, _ ta: Bool,
              _ b: UnsafeMutablePointer<Double>, _ bShape: Shape, _ tb: Bool,
              into c: UnsafeMutablePointer<Double>, accumulate: Bool) {
-        let m = ta ? aShape.cols : aShape.rows
-        let k = ta ? aShape.rows : aShape.cols
-        let n = tb ? bShape.rows : bShape.cols
+        let (m, n, k) = GemmContext.sizes(aShape, ta, bShape, tb)
         GemmContext.multiply(ta, tb, m, n, k, a, aShape.cols, b, bShape.cols, c, n, beta: accumulate ? 1 : 0, arena: arena)
     }
 
@@ -24,9 +35,7 @@ struct GemmContext {
     func runStackedRows(_ a0: UnsafeMutablePointer<Double>, _ a1: UnsafeMutablePointer<Double>, _ aShape: Shape, _ ta: Bool,
                         _ b: UnsafeMutablePointer<Double>, _ bShape: Shape, _ tb: Bool,
                         into c0: UnsafeMutablePointer<Double>, _ c1: UnsafeMutablePointer<Double>) {
-        let m = ta ? aShape.cols : aShape.rows, k = ta ? aShape.rows : aShape.cols, n = tb ? bShape.rows : bShape.cols
-        let work = tk_dgemm_is_small(m, n, k) != 0 ? nil : arena.gemmWorkspace()
-        tk_dgemm_pair(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a0, a1, aShape.cols, b, b, bShape.cols, c0, c1, n, work, Int32(Arena.threads))
+        pair(stackRows: true, a0, a1, aShape, ta, b, b, bShape, tb, into: c0, c1)
     }
 
     /// [C0 | C1] = op(A)·[op(B0) | op(B1)]: two products sharing A, packed once (`b1` has `b0`'s shape).
@@ -34,9 +43,17 @@ struct GemmContext {
     func runStackedColumns(_ a: UnsafeMutablePointer<Double>, _ aShape: Shape, _ ta: Bool,
                            _ b0: UnsafeMutablePointer<Double>, _ b1: UnsafeMutablePointer<Double>, _ bShape: Shape, _ tb: Bool,
                            into c0: UnsafeMutablePointer<Double>, _ c1: UnsafeMutablePointer<Double>) {
-        let m = ta ? aShape.cols : aShape.rows, k = ta ? aShape.rows : aShape.cols, n = tb ? bShape.rows : bShape.cols
-        let work = tk_dgemm_is_small(m, n, k) != 0 ? nil : arena.gemmWorkspace()
-        tk_dgemm_pair(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 0, a, a, aShape.cols, b0, b1, bShape.cols, c0, c1, n, work, Int32(Arena.threads))
+        pair(stackRows: false, a, a, aShape, ta, b0, b1, bShape, tb, into: c0, c1)
+    }
+
+    /// `tk_dgemm_pair`: C0 = op(A0)·op(B0) and C1 = op(A1)·op(B0) (stackRows) or op(A0)·op(B1).
+    @inline(__always)
+    private func pair(stackRows: Bool, _ a0: UnsafeMutablePointer<Double>, _ a1: UnsafeMutablePointer<Double>, _ aShape: Shape,
+                      _ ta: Bool, _ b0: UnsafeMutablePointer<Double>, _ b1: UnsafeMutablePointer<Double>, _ bShape: Shape,
+                      _ tb: Bool, into c0: UnsafeMutablePointer<Double>, _ c1: UnsafeMutablePointer<Double>) {
+        let (m, n, k) = GemmContext.sizes(aShape, ta, bShape, tb)
+        tk_dgemm_pair(ta ? 1 : 0, tb ? 1 : 0, m, n, k, stackRows ? 1 : 0, a0, a1, aShape.cols, b0, b1, bShape.cols, c0, c1, n,
+                      workspace(m, n, k), Int32(Arena.threads))
     }
 
     /// C = op(A) op(B) + beta·C for row-major buffers, on up to `threads` threads (default: the pool's).
@@ -45,8 +62,7 @@ struct GemmContext {
                          _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int,
                          _ c: UnsafeMutablePointer<Double>, _ ldc: Int, beta: Double,
                          arena: Arena, threads: Int = Arena.threads) {
-        // Direct-path products never touch the workspace, so they do not make the arena allocate it.
-        let work = tk_dgemm_is_small(m, n, k) != 0 ? nil : arena.gemmWorkspace()
-        tk_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a, lda, b, ldb, beta, c, ldc, work, Int32(threads))
+        tk_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a, lda, b, ldb, beta, c, ldc,
+                 GemmContext(arena: arena).workspace(m, n, k), Int32(threads))
     }
 }
