@@ -13,7 +13,9 @@ enum PeerReport {
 
     /// One round of one workload: our numbers and the best peer rows.
     struct Round {
-        var hvp: Double, grad: Double, firstCall: Double
+        /// µs of our HVP alone (what the peers return), with the gradient too (nil in rounds saved
+        /// before the products-only form), and of the gradient.
+        var hvp: Double, hvpWithGradient: Double?, grad: Double, firstCall: Double
         var jax: Peer?, torch: Peer?, jaxGrad: Peer?, torchGrad: Peer?
     }
     struct Peer { var seconds: Double, mode: String, compile: Double }
@@ -45,7 +47,8 @@ enum PeerReport {
                 guard let name = w["name"] as? String, let peer = names[name],
                       let hvp = bracketed(w, "hvp_us"), let grad = bracketed(w, "grad_us") else { continue }
                 rounds[name, default: []].append(Round(
-                    hvp: hvp, grad: grad, firstCall: w["first_call_hvp_us"] as? Double ?? .nan,
+                    hvp: hvp, hvpWithGradient: bracketed(w, "hvp_with_gradient_us"), grad: grad,
+                    firstCall: w["first_call_hvp_us"] as? Double ?? .nan,
                     jax: best(results, peer, ["jax", "jax_sync"], hvp: true), torch: best(results, peer, ["torch"], hvp: true),
                     jaxGrad: best(results, peer, ["jax", "jax_sync"], hvp: false), torchGrad: best(results, peer, ["torch"], hvp: false)))
             }
@@ -53,22 +56,25 @@ enum PeerReport {
         guard !rounds.isEmpty else { throw ReportError("\(directory): no ours-W-R.json / peers-W-R.json pairs (run Benchmarks/compare.sh)") }
         var out = "Float64; every contender on both cores; medians over \(rounds.values.map(\.count).max()!) rounds, each round ours, the peers, ours again (ours: the geometric mean of the two).\n"
         out += "Ratios: peer ÷ ours (> 1: we are faster), median of the per-round ratios [lowest–highest].\n\n"
-        out += "| workload | ours µs/HVP | JAX µs/HVP | PyTorch µs/HVP | JAX ÷ ours | PyTorch ÷ ours | ours µs/grad | JAX µs/grad | PyTorch µs/grad | JAX ÷ ours (grad) | PyTorch ÷ ours (grad) | first call: ours ms / JAX s |\n"
-        out += "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        out += "| workload | ours µs/HVP | JAX µs/HVP | PyTorch µs/HVP | JAX ÷ ours | PyTorch ÷ ours | ours µs/(HVP + grad) | JAX ÷ ours (HVP + grad) | PyTorch ÷ ours (HVP + grad) | ours µs/grad | JAX µs/grad | PyTorch µs/grad | JAX ÷ ours (grad) | PyTorch ÷ ours (grad) | first call: ours ms / JAX s |\n"
+        out += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         for name in Workload.order {
             guard let rs = rounds[name] else { continue }
             func us(_ p: (Round) -> Peer?) -> String { let s = rs.compactMap { p($0)?.seconds }; return s.isEmpty ? "—" : f(median(s) * 1e6) }
-            func ratio(_ p: (Round) -> Peer?, _ ours: (Round) -> Double) -> String {
-                let r = rs.compactMap { round in p(round).map { $0.seconds * 1e6 / ours(round) } }
+            func ratio(_ p: (Round) -> Peer?, _ ours: (Round) -> Double?) -> String {
+                let r = rs.compactMap { round in p(round).flatMap { peer in ours(round).map { peer.seconds * 1e6 / $0 } } }
                 guard !r.isEmpty else { return "—" }
                 return r.count == 1 ? f(r[0]) + "×" : "\(f(median(r)))× [\(f(r.min()!))–\(f(r.max()!))]"
             }
             let compile = rs.compactMap { $0.jax?.compile }
+            let withGradient = rs.compactMap(\.hvpWithGradient)
             out += "| \(name) | \(f(median(rs.map(\.hvp)))) | \(us { $0.jax }) | \(us { $0.torch }) | \(ratio({ $0.jax }, \.hvp)) | \(ratio({ $0.torch }, \.hvp)) "
+            out += "| \(withGradient.isEmpty ? "—" : f(median(withGradient))) | \(ratio({ $0.jax }, \.hvpWithGradient)) | \(ratio({ $0.torch }, \.hvpWithGradient)) "
             out += "| \(f(median(rs.map(\.grad)))) | \(us { $0.jaxGrad }) | \(us { $0.torchGrad }) | \(ratio({ $0.jaxGrad }, \.grad)) | \(ratio({ $0.torchGrad }, \.grad)) "
             out += "| \(f(median(rs.map(\.firstCall)) / 1000)) ms / \(compile.isEmpty ? "—" : String(format: "%.2f", median(compile))) s |\n"
         }
         out += "\nJAX: the faster of async and sync dispatch and of forward-over-reverse and reverse-over-reverse; PyTorch: the fastest of torch.func, autograd.functional and double backward.\n"
+        out += "Every peer variant returns H·v alone, as our HVP column does; the HVP + grad column is our form that also returns ∇f.\n"
         if let versions { out += "peer versions: \(versions)\n" }
         return out
     }

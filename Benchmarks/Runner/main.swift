@@ -16,9 +16,10 @@ usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--p
                 ../shared/peers/peak_flops.py), to report fractions of peak
   --matmul-only time only the 1024 × 1024 × 1024 matrix product
   --no-matmul   skip the 1024 × 1024 × 1024 matrix product
-  --profile W:hvp|hvp-new|gradient [SECONDS | COUNTx]
-                only run workload W's HVP (into kept tensors, or new ones each call: hvp-new) or gradient
-                in a loop for SECONDS (default 10) or COUNT calls, for a profiler
+  --profile W:hvp|hvp-only|hvp-new|gradient [SECONDS | COUNTx]
+                only run workload W's HVP with its gradient (into kept tensors: hvp, or new ones each
+                call: hvp-new), its HVP alone (hvp-only) or its gradient, in a loop for SECONDS
+                (default 10) or COUNT calls, for a profiler
   --hvp-memory [W]
                 the resident memory one HVP on workload W (default large-mlp) adds to a fresh process
   --unroll-memory [K]
@@ -82,25 +83,26 @@ if let i = CommandLine.arguments.firstIndex(of: "--report") {
     exit(0)
 }
 
-// Profiling loop: --profile W:hvp|hvp-new|gradient [SECONDS | COUNTx] runs one operation and measures nothing else.
+// Profiling loop: --profile W:hvp|hvp-only|hvp-new|gradient [SECONDS | COUNTx] runs one operation and measures nothing else.
 if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     let args = CommandLine.arguments
-    guard i + 1 < args.count else { fail("--profile needs W:hvp, W:hvp-new or W:gradient") }
+    guard i + 1 < args.count else { fail("--profile needs W:hvp, W:hvp-only, W:hvp-new or W:gradient") }
     let parts = args[i + 1].split(separator: ":").map(String.init)
-    guard parts.count == 2, let make = Workload.all[parts[0]], ["hvp", "hvp-new", "gradient"].contains(parts[1]) else {
-        fail("--profile: expected W:hvp, W:hvp-new or W:gradient with W one of \(Workload.order.joined(separator: ", "))")
+    guard parts.count == 2, let make = Workload.all[parts[0]], ["hvp", "hvp-only", "hvp-new", "gradient"].contains(parts[1]) else {
+        fail("--profile: expected W:hvp, W:hvp-only, W:hvp-new or W:gradient with W one of \(Workload.order.joined(separator: ", "))")
     }
     // SECONDS, or a fixed number of calls written as COUNTx (for instruction counters such as callgrind).
     let amount = i + 2 < args.count ? args[i + 2] : "10"
     let fixedCalls = amount.hasSuffix("x") ? Int(amount.dropLast()) : nil
     let seconds = fixedCalls == nil ? Double(amount) ?? 10 : .infinity
     let w = make(), tape = Tape()
-    var product = HessianVectorProduct(), gradients: [Tensor] = []
+    var product = HessianVectorProduct(), gradients: [Tensor] = [], products: [Tensor] = []
     let start = now()
     var calls = 0
     while now() - start < seconds && calls < (fixedCalls ?? .max) {
         switch parts[1] {
         case "hvp": tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product)
+        case "hvp-only": tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &products)
         case "hvp-new": _ = tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction)
         default: _ = tape.valueAndGradient(of: w.loss, at: w.parameters, into: &gradients)
         }
@@ -130,8 +132,8 @@ var results: [[String: Any]] = []
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
 
 if !options.matmulOnly {
-    print("| workload | parameters | µs / gradient | µs / HVP [p25–p75] | µs / HVP, new tensors | HVP ÷ gradient | HVP/s | HVP GFLOP/s | first call µs | tape MB | tape ÷ (params + activations) | allocations / HVP |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| workload | parameters | µs / gradient | µs / HVP [p25–p75] | µs / HVP + gradient | µs / HVP + gradient, new tensors | HVP ÷ gradient | HVP/s | HVP GFLOP/s | first call µs | tape MB | tape ÷ (params + activations) | allocations / HVP (alone, + gradient) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in options.workloads {
         let w = Workload.all[name]!()
         // Steady state, as an inner loop runs: results written into the previous call's tensors.
@@ -140,26 +142,35 @@ if !options.matmulOnly {
         let grad = Timing.measure(minSeconds: options.minTime) {
             _ = tape.valueAndGradient(of: w.loss, at: w.parameters, into: &gradients)
         }
+        // The HVP alone (what the peers return, and what conjugate gradients and Neumann series call),
+        // then with the gradient too.
         let hvpTape = Tape()
-        var product = HessianVectorProduct()
+        var products: [Tensor] = []
         let hvp = Timing.measure(minSeconds: options.minTime) {
+            hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &products)
+        }
+        var product = HessianVectorProduct()
+        let hvpFull = Timing.measure(minSeconds: options.minTime) {
             hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product)
         }
         // The same with fresh result tensors on every call (the plain API).
         let hvpFresh = Timing.measure(minSeconds: options.minTime / 2) {
             _ = hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction)
         }
-        let hvpUs = hvp.medianSeconds * 1e6, gradUs = grad.medianSeconds * 1e6
+        let hvpUs = hvp.medianSeconds * 1e6, gradUs = grad.medianSeconds * 1e6, fullUs = hvpFull.medianSeconds * 1e6
         let gflops = w.hvpFlops / hvp.medianSeconds / 1e9
         let tapeMB = Double(hvpTape.peakBytes) / 1e6
         let memoryRatio = Double(hvpTape.peakBytes) / Double(w.parameterAndActivationDoubles * 8)
         // Steady-state heap allocations of one HVP (the call allocates nothing once its buffers exist,
         // except the result tensors it returns).
         let calls = name == "large-mlp" ? 3 : 200
-        let before = allocation_count()
-        for _ in 0..<calls { hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product) }
+        var before = allocation_count()
+        for _ in 0..<calls { hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &products) }
         let allocations = Double(allocation_count() - before) / Double(calls)
-        print("| \(name) | \(w.parameterCount) | \(format(gradUs, 2)) | \(format(hvpUs, 2)) [\(format(hvp.p25Seconds * 1e6, 2))–\(format(hvp.p75Seconds * 1e6, 2))] | \(format(hvpFresh.medianSeconds * 1e6, 2)) | \(format(hvpUs / gradUs, 2)) | \(format(1 / hvp.medianSeconds, 0)) | \(format(gflops, 2)) | \(format(hvp.firstCallSeconds * 1e6, 0)) | \(format(tapeMB, 1)) | \(format(memoryRatio, 2)) | \(format(allocations, 1)) |")
+        before = allocation_count()
+        for _ in 0..<calls { hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product) }
+        let fullAllocations = Double(allocation_count() - before) / Double(calls)
+        print("| \(name) | \(w.parameterCount) | \(format(gradUs, 2)) | \(format(hvpUs, 2)) [\(format(hvp.p25Seconds * 1e6, 2))–\(format(hvp.p75Seconds * 1e6, 2))] | \(format(fullUs, 2)) | \(format(hvpFresh.medianSeconds * 1e6, 2)) | \(format(hvpUs / gradUs, 2)) | \(format(1 / hvp.medianSeconds, 0)) | \(format(gflops, 2)) | \(format(hvp.firstCallSeconds * 1e6, 0)) | \(format(tapeMB, 1)) | \(format(memoryRatio, 2)) | \(format(allocations, 1)), \(format(fullAllocations, 1)) |")
         var entry: [String: Any] = [
             "name": name, "parameters": w.parameterCount,
             "grad_us": gradUs, "hvp_us": hvpUs, "hvp_per_second": 1 / hvp.medianSeconds, "hvp_gflops": gflops,
@@ -167,7 +178,8 @@ if !options.matmulOnly {
             "hvp_p25_us": hvp.p25Seconds * 1e6, "hvp_p75_us": hvp.p75Seconds * 1e6,
             "hvp_over_grad": hvpUs / gradUs, "first_call_hvp_us": hvp.firstCallSeconds * 1e6,
             "hvp_tape_peak_bytes": hvpTape.peakBytes, "tape_over_parameters_and_activations": memoryRatio,
-            "allocations_per_hvp": allocations, "hvp_fresh_tensors_us": hvpFresh.medianSeconds * 1e6,
+            "allocations_per_hvp": allocations, "allocations_per_hvp_with_gradient": fullAllocations,
+            "hvp_with_gradient_us": fullUs, "hvp_with_gradient_fresh_tensors_us": hvpFresh.medianSeconds * 1e6,
             "parameter_and_activation_bytes": w.parameterAndActivationDoubles * 8,
         ]
         if let peak = options.peak { entry["hvp_fraction_of_peak"] = gflops / peak }

@@ -17,8 +17,8 @@ public final class LocalDerivatives<P: BilevelProblem> {
     let tape: Tape
     /// Hessian-vector products performed so far.
     public private(set) var productCount = 0
-    /// The last product's results, reused by the next (no allocation when the caller has let go of them).
-    private var scratch = HessianVectorProduct()
+    /// The last products, reused by the next (no allocation when the caller has let go of them).
+    private var scratch: [Tensor] = []
 
     /// Derivatives at (λ, w) with J_in taken at inner step `step`; `tape` is reused by every evaluation.
     public init(problem: P, lambda: Tensor, weights: Tensor, step: Int = 0, tape: Tape = Tape()) {
@@ -29,13 +29,14 @@ public final class LocalDerivatives<P: BilevelProblem> {
         self.tape = tape
     }
 
-    /// (Hv, Mᵀv) at (λ, w).
+    /// (Hv, Mᵀv) at (λ, w). The products-only form: the gradient of J_in, the same at every call, is
+    /// not formed (one matrix product per layer less).
     public func products(_ v: Tensor) -> (hv: Tensor, mtv: Tensor) {
         productCount += 1
         let p = problem, s = step
         tape.hessianVectorProduct(of: { x in p.innerObjective(lambda: x[0], weights: x[1], step: s) },
                                   at: [lambda, weights], along: [nil, v], into: &scratch)
-        return (scratch.products[1], scratch.products[0])
+        return (scratch[1], scratch[0])
     }
 
     /// H v.

@@ -267,6 +267,40 @@ extension Tape {
         }
     }
 
+    /// H(x)·v alone for the inputs in `wrt` (default all), written into `products` (tensors already there
+    /// with the right shapes are overwritten in place); returns f(x). Absent directions (nil) are zero.
+    ///
+    /// Cheaper than the form that also returns ∇f: the sweep forms only the tangents of the inputs'
+    /// cotangents, so for a layer y = x·W it skips ∂f/∂W = xᵀ·δ and keeps (∂f/∂W)˙ = ẋᵀ·δ + xᵀ·δ̇: one
+    /// matrix product per layer less (19 % of the products of a 784 → 256 → 256 → 1 MLP). This is what
+    /// an inner loop of conjugate gradients or a Neumann series wants, and what XLA computes for JAX's
+    /// `jvp(grad f)` once it removes the unused gradient. The products have the same bits as the
+    /// full form's.
+    @discardableResult
+    public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?],
+                                     wrt: [Int]? = nil, into products: inout [Tensor]) -> Double {
+        hessianVectorProductOnly(f, xs, .optional(vs), wrt, &products)
+    }
+
+    /// `hessianVectorProduct(of:at:along:wrt:into:)` (products only) with a direction for every input.
+    @discardableResult
+    public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor],
+                                     wrt: [Int]? = nil, into products: inout [Tensor]) -> Double {
+        hessianVectorProductOnly(f, xs, .every(vs), wrt, &products)
+    }
+
+    private func hessianVectorProductOnly(_ f: ([Variable]) -> Variable, _ xs: [Tensor], _ vs: Directions, _ wrt: [Int]?,
+                                          _ products: inout [Tensor]) -> Double {
+        withInputs(xs, directions: vs, wrt: wrt, "hessianVectorProduct") {
+            let out = call(f, "hessianVectorProduct")
+            requireScalar(out, "hessianVectorProduct")
+            backward(from: out, seed: seedOne(), inputPrimals: false)
+            chosenNodes(wrt, xs.count)
+            store(resultNodes, tangents: true, into: &products)
+            return values[out].p[0]
+        }
+    }
+
     /// The input nodes of `wrt` (default all), into `resultNodes` (reused: no allocation per call).
     private func chosenNodes(_ wrt: [Int]?, _ count: Int) {
         resultNodes.removeAll(keepingCapacity: true)

@@ -13,6 +13,10 @@ struct Slot {
 struct Dual: TensorAlgebra {
     unowned(unsafe) let arena: Arena
     let gemm: GemmContext
+    /// False: a result's primal may be left unwritten when it has a tangent (only `matmul` uses this;
+    /// the others are cheap). The sweep uses such an algebra for the cotangent of an input whose
+    /// gradient nobody asked for, where only the tangent (the HVP) is read.
+    var primal = true
 
     @inline(__always) func shape(of a: Slot) -> Shape { a.shape }
 
@@ -132,10 +136,16 @@ struct Dual: TensorAlgebra {
 
     // y = op(a)·op(b);  ẏ = op(ȧ)·op(b) + op(a)·op(ḃ). Products sharing an operand run as one stacked
     // product ([y; ẏ] = [op(a); op(ȧ)]·op(b), or [y | ẏ] = op(a)·[op(b) | op(ḃ)]): the shared operand is
-    // packed once and the threads balance over twice the work. Each block gets the bits it would alone.
+    // packed once and the threads balance over twice the work. Each block gets the bits it would alone,
+    // so the tangent alone (`primal` false) has the same bits as the tangent of the pair.
     func matmul(_ a: Slot, _ b: Slot, _ ta: Bool, _ tb: Bool) -> Slot {
         let s = Shape.matmulResult(a.shape, b.shape, ta, tb, op: "matmul")
         let y = fresh(s, tangent: a.t != nil || b.t != nil)
+        if !primal, let yt = y.t {   // ẏ only: y.p stays unwritten
+            if let at = a.t { gemm.run(at, a.shape, ta, b.p, b.shape, tb, into: yt, accumulate: false) }
+            if let bt = b.t { gemm.run(a.p, a.shape, ta, bt, b.shape, tb, into: yt, accumulate: a.t != nil) }
+            return y
+        }
         switch (a.t, b.t, y.t) {
         case let (at?, bt, yt?):
             gemm.runStackedRows(a.p, at, a.shape, ta, b.p, b.shape, tb, into: y.p, yt)

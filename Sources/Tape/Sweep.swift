@@ -9,13 +9,16 @@
 extension Tape {
     /// Runs the reverse sweep from node `output` with cotangent `seed`, leaving the cotangent
     /// of every node that needs one in `adjoints` (with tangents when values carry them).
-    func backward(from output: Int, seed: Slot) {
-        backward(seeds: CollectionOfOne((output, seed)))
+    /// `inputPrimals` false: the inputs' adjoints get their tangents only (their primal buffers are
+    /// left unspecified), which spares the gradient's own products, ∂f/∂W = Hᵀ·δ for a layer's W,
+    /// when only H·v is wanted. Nothing else reads an input's adjoint, so every tangent is unchanged.
+    func backward(from output: Int, seed: Slot, inputPrimals: Bool = true) {
+        backward(seeds: CollectionOfOne((output, seed)), inputPrimals: inputPrimals)
     }
 
     /// The reverse sweep seeded at several outputs (a node seeded twice gets the sum). Outputs'
     /// values and inputs' adjoints survive it; other large buffers may be returned during it.
-    func backward<S: Sequence>(seeds: S) where S.Element == (Int, Slot) {
+    func backward<S: Sequence>(seeds: S, inputPrimals: Bool = true) where S.Element == (Int, Slot) {
         adjoints.removeAll(keepingCapacity: true)
         adjoints.append(contentsOf: repeatElement(nil, count: values.count))
         adjointOwned.removeAll(keepingCapacity: true)
@@ -37,6 +40,14 @@ extension Tape {
         let releasing = releasesDeadBuffers && hasLargeValues
         if releasing { planReleases(through: output) }
         let alg = algebra
+        var tangentAlg = alg
+        tangentAlg.primal = false
+        /// Whether node j is an input whose primal adjoint is not wanted.
+        @inline(__always) func tangentOnly(_ j: Int) -> Bool {
+            if inputPrimals { return false }
+            if case .input = ops[j] { return true }
+            return false
+        }
         for i in stride(from: output, through: 0, by: -1) {
             defer { if releasing { releaseValues(at: i) } }
             guard needsGradient[i], let g = adjoints[i] else { continue }
@@ -48,18 +59,29 @@ extension Tape {
                 for k in first..<(first + count) {
                     let j = Int(extraOperands[k])
                     let n = values[j].shape.dimensions[axis]
-                    if needsGradient[j] { accumulate(Rules.concatVJP(g, axis: axis, start: start, count: n, alg), into: j, cotangent: g) }
+                    if needsGradient[j] {
+                        accumulate(Rules.concatVJP(g, axis: axis, start: start, count: n, alg), into: j, cotangent: g,
+                                   primal: !tangentOnly(j))
+                    }
                     start += n
                 }
             case let op:
                 let a = Int(operand0[i]), b = Int(operand1[i])
                 let need0 = needsGradient[a], need1 = b >= 0 && needsGradient[b]
-                let (c0, c1) = Rules.vjp(op, values[a], b >= 0 ? values[b] : nil, values[i], g, need0, need1, alg)
-                if need0, let c0 { accumulate(c0, into: a, cotangent: g) }
+                let x0 = values[a], x1 = b >= 0 ? values[b] : nil
+                let only0 = need0 && tangentOnly(a), only1 = need1 && tangentOnly(b)
+                let c0: Slot?, c1: Slot?
+                if !need0 || !need1 || only0 == only1 {
+                    (c0, c1) = Rules.vjp(op, x0, x1, values[i], g, need0, need1, only0 || only1 ? tangentAlg : alg)
+                } else {   // one operand's cotangent in full, the other's tangent only: one call each
+                    c0 = Rules.vjp(op, x0, x1, values[i], g, true, false, only0 ? tangentAlg : alg).0
+                    c1 = Rules.vjp(op, x0, x1, values[i], g, false, true, only1 ? tangentAlg : alg).1
+                }
+                if need0, let c0 { accumulate(c0, into: a, cotangent: g, primal: !only0) }
                 if need1, var c1 {
                     // One fresh buffer handed to both operands: the second hand-over needs its own reference.
                     if need0, let c0, c0.p == c1.p, c1.p != g.p { c1 = copyOf(c1) }
-                    accumulate(c1, into: b, cotangent: g)
+                    accumulate(c1, into: b, cotangent: g, primal: !only1)
                 }
             }
             // This node's cotangent is spent (an operand that adopted it holds its own reference).
@@ -134,8 +156,10 @@ extension Tape {
     /// broadcasting is undone: `Kernels.accumulate` sums (or broadcasts) `c` to `j`'s shape.
     /// `c` is either a fresh buffer (its reference passes to the adjoint or is dropped once added) or
     /// the cotangent `g` itself, passed through (adopting it takes a new reference).
+    /// `primal` false: only the tangent is summed (`c.p` may be unwritten; the adjoint's primal is then
+    /// unspecified).
     @inline(__always)
-    func accumulate(_ c: Slot, into j: Int, cotangent g: Slot) {
+    func accumulate(_ c: Slot, into j: Int, cotangent g: Slot, primal: Bool = true) {
         let target = values[j].shape
         let n = target.count
         let borrowsP = c.p == g.p, borrowsT = c.t != nil && c.t == g.t
@@ -147,8 +171,8 @@ extension Tape {
                 if borrowsP { arena.retain(c.p, count: n) }
                 if borrowsT { arena.retain(c.t!, count: n) }
             } else {
-                var fresh = Slot(p: arena.allocateZeroed(n), t: nil, shape: target)
-                Kernels.accumulate(c.p, shape: c.shape, into: fresh.p, shape: target)
+                var fresh = Slot(p: primal ? arena.allocateZeroed(n) : arena.allocate(n), t: nil, shape: target)
+                if primal { Kernels.accumulate(c.p, shape: c.shape, into: fresh.p, shape: target) }
                 if let ct = c.t {
                     fresh.t = arena.allocateZeroed(n)
                     Kernels.accumulate(ct, shape: c.shape, into: fresh.t!, shape: target)
@@ -169,7 +193,7 @@ extension Tape {
                 adjointOwned[j] = true
             }
         }
-        Kernels.accumulate(c.p, shape: c.shape, into: adj.p, shape: target)
+        if primal { Kernels.accumulate(c.p, shape: c.shape, into: adj.p, shape: target) }
         if let ct = c.t {
             if adj.t == nil { adj.t = arena.allocateZeroed(n) }
             Kernels.accumulate(ct, shape: c.shape, into: adj.t!, shape: target)

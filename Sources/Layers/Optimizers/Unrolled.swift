@@ -79,6 +79,7 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
         var lambdaBar = Tensor.zeros(lambda.shape)
         var hBar = Tensor.zeros(optimizer.hyperparameters.shape)
         let m = optimizer.stateCount
+        var products: [Tensor] = []   // (∂²J/∂λ∂w·ḡ, ∂²J/∂w²·ḡ) of the current step, reused
         // Reverse, segment by segment: recompute the segment's states and gradients, then sweep back.
         for (segment, start) in checkpoints.enumerated().reversed() {
             let end = min(start.iteration - initial.iteration + interval, steps) + initial.iteration
@@ -96,10 +97,10 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
                 let r = tapes.1.vjp(of: { opt.stepOutputs($0, iteration: st.iteration) }, at: inputs,
                                     cotangents: [wBar] + slotBars)
                 let gBar = r.cotangents[1 + m]
-                let hvp = tapes.0.hessianVectorProduct(of: { objective($0[0], $0[1], st.iteration - initial.iteration) },
-                                                       at: [lambda, st.weights], along: [nil, gBar])
-                lambdaBar = lambdaBar + hvp.products[0]
-                wBar = r.cotangents[0] + hvp.products[1]
+                tapes.0.hessianVectorProduct(of: { objective($0[0], $0[1], st.iteration - initial.iteration) },
+                                             at: [lambda, st.weights], along: [nil, gBar], into: &products)
+                lambdaBar = lambdaBar + products[0]
+                wBar = r.cotangents[0] + products[1]
                 slotBars = Array(r.cotangents[1..<1 + m])
                 hBar = hBar + r.cotangents[2 + m]
             }
