@@ -74,8 +74,13 @@ extension Tape {
                 if !need0 || !need1 || only0 == only1 {
                     (c0, c1) = Rules.vjp(op, x0, x1, values[i], g, need0, need1, only0 || only1 ? tangentAlg : alg)
                 } else {   // one operand's cotangent in full, the other's tangent only: one call each
-                    c0 = Rules.vjp(op, x0, x1, values[i], g, true, false, only0 ? tangentAlg : alg).0
-                    c1 = Rules.vjp(op, x0, x1, values[i], g, false, true, only1 ? tangentAlg : alg).1
+                    let r0 = Rules.vjp(op, x0, x1, values[i], g, true, false, only0 ? tangentAlg : alg)
+                    let r1 = Rules.vjp(op, x0, x1, values[i], g, false, true, only1 ? tangentAlg : alg)
+                    (c0, c1) = (r0.0, r1.1)
+                    // A rule may return a cotangent it was not asked for (`div`'s ȳ ⊘ b, which its other
+                    // half reuses, or ȳ passed through): drop the fresh ones.
+                    if let extra = r0.1, extra.p != g.p { release(extra) }
+                    if let extra = r1.0, extra.p != g.p { release(extra) }
                 }
                 if need0, let c0 { accumulate(c0, into: a, cotangent: g, primal: !only0) }
                 if need1, var c1 {

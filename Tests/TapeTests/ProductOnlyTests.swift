@@ -32,26 +32,26 @@ struct ProductOnlyTests {
     }
 
     /// A tanh network big enough for the packed, threaded matrix product, with the second layer's
-    /// weight used twice (its cotangent is summed from two rules) and the data passed as an input
-    /// with no direction and no gradient wanted.
+    /// weight used twice (its cotangent is summed from two rules), the loss divided by an input, and the
+    /// data passed as an input with no direction and no gradient wanted.
     static let net: @Sendable ([Variable]) -> Variable = { p in
         let h1 = (p[0].matmul(p[1]) + p[2]).tanh()
         let h2 = h1.matmul(p[3]).tanh().matmul(p[3]).tanh()
-        return (h2.matmul(p[4]) - 0.5).squared().mean()
+        return (h2.matmul(p[4]) - 0.5).squared().mean() / p[5]   // divided by an input: the split `div` rule
     }
 
     static func netInputs(seed: UInt64) -> (xs: [Tensor], vs: [Tensor?]) {
         var g = SeededGenerator(seed: seed)
         let shapes: [Shape] = [[96, 70], [70, 64], [64], [64, 64], [64, 1]]
         let xs = shapes.enumerated().map { k, s in Tensor.randomNormal(s, standardDeviation: k == 0 ? 1 : 0.2, using: &g) }
-        let vs: [Tensor?] = [nil] + shapes.dropFirst().map { Tensor.randomNormal($0, using: &g) }
-        return (xs, vs)
+        let vs: [Tensor?] = [nil] + shapes.dropFirst().map { Tensor.randomNormal($0, using: &g) } + [Tensor([0.3])]
+        return (xs + [Tensor([1.7])], vs)
     }
 
     @Test("a network: the same bits as the full form, and the finite-difference derivative of the gradient")
     func networkMatchesFullFormAndFiniteDifferences() {
         let (xs, vs) = Self.netInputs(seed: 31)
-        let wrt = [1, 2, 3, 4]
+        let wrt = [1, 2, 3, 4, 5]
         let tape = Tape()
         let full = Tape().hessianVectorProduct(of: Self.net, at: xs, along: vs, wrt: wrt)
         // Another point first, so that stale values in reused buffers cannot pass for a skipped primal.
