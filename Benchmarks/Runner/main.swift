@@ -164,12 +164,17 @@ if !options.matmulOnly {
         // Steady-state heap allocations of one HVP (the call allocates nothing once its buffers exist,
         // except the result tensors it returns).
         let calls = name == "large-mlp" ? 3 : 200
-        var before = allocation_count()
-        for _ in 0..<calls { hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &products) }
-        let allocations = Double(allocation_count() - before) / Double(calls)
-        before = allocation_count()
-        for _ in 0..<calls { hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product) }
-        let fullAllocations = Double(allocation_count() - before) / Double(calls)
+        func allocationsPerCall(_ body: () -> Void) -> Double {
+            let before = allocation_count()
+            for _ in 0..<calls { body() }
+            return Double(allocation_count() - before) / Double(calls)
+        }
+        let allocations = allocationsPerCall {
+            hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &products)
+        }
+        let fullAllocations = allocationsPerCall {
+            hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product)
+        }
         print("| \(name) | \(w.parameterCount) | \(format(gradUs, 2)) | \(format(hvpUs, 2)) [\(format(hvp.p25Seconds * 1e6, 2))–\(format(hvp.p75Seconds * 1e6, 2))] | \(format(fullUs, 2)) | \(format(hvpFresh.medianSeconds * 1e6, 2)) | \(format(hvpUs / gradUs, 2)) | \(format(1 / hvp.medianSeconds, 0)) | \(format(gflops, 2)) | \(format(hvp.firstCallSeconds * 1e6, 0)) | \(format(tapeMB, 1)) | \(format(memoryRatio, 2)) | \(format(allocations, 1)), \(format(fullAllocations, 1)) |")
         var entry: [String: Any] = [
             "name": name, "parameters": w.parameterCount,

@@ -245,25 +245,28 @@ extension Tape {
     /// right shapes are overwritten in place, so a loop of calls on same-shaped inputs allocates nothing.
     public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?],
                                      wrt: [Int]? = nil, into result: inout HessianVectorProduct) {
-        hessianVectorProduct(f, xs, .optional(vs), wrt, &result)
+        result.value = hessianVectorProduct(f, xs, .optional(vs), wrt, withGradients: true, &result.gradients, &result.products)
     }
 
     /// `hessianVectorProduct(of:at:along:wrt:into:)` with a direction for every input.
     public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor],
                                      wrt: [Int]? = nil, into result: inout HessianVectorProduct) {
-        hessianVectorProduct(f, xs, .every(vs), wrt, &result)
+        result.value = hessianVectorProduct(f, xs, .every(vs), wrt, withGradients: true, &result.gradients, &result.products)
     }
 
+    /// The sweep behind every HVP form: returns f(x) and writes the products into `products` and, when
+    /// `withGradients`, the gradients into `gradients` (else untouched: the sweep skips the inputs'
+    /// primal cotangents).
     private func hessianVectorProduct(_ f: ([Variable]) -> Variable, _ xs: [Tensor], _ vs: Directions, _ wrt: [Int]?,
-                                      _ result: inout HessianVectorProduct) {
+                                      withGradients: Bool, _ gradients: inout [Tensor], _ products: inout [Tensor]) -> Double {
         withInputs(xs, directions: vs, wrt: wrt, "hessianVectorProduct") {
             let out = call(f, "hessianVectorProduct")
             requireScalar(out, "hessianVectorProduct")
-            backward(from: out, seed: seedOne())
+            backward(from: out, seed: seedOne(), inputPrimals: withGradients)
             chosenNodes(wrt, xs.count)
-            store(resultNodes, tangents: false, into: &result.gradients)
-            store(resultNodes, tangents: true, into: &result.products)
-            result.value = values[out].p[0]
+            if withGradients { store(resultNodes, tangents: false, into: &gradients) }
+            store(resultNodes, tangents: true, into: &products)
+            return values[out].p[0]
         }
     }
 
@@ -279,26 +282,16 @@ extension Tape {
     @discardableResult
     public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?],
                                      wrt: [Int]? = nil, into products: inout [Tensor]) -> Double {
-        hessianVectorProductOnly(f, xs, .optional(vs), wrt, &products)
+        var none: [Tensor] = []
+        return hessianVectorProduct(f, xs, .optional(vs), wrt, withGradients: false, &none, &products)
     }
 
     /// `hessianVectorProduct(of:at:along:wrt:into:)` (products only) with a direction for every input.
     @discardableResult
     public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor],
                                      wrt: [Int]? = nil, into products: inout [Tensor]) -> Double {
-        hessianVectorProductOnly(f, xs, .every(vs), wrt, &products)
-    }
-
-    private func hessianVectorProductOnly(_ f: ([Variable]) -> Variable, _ xs: [Tensor], _ vs: Directions, _ wrt: [Int]?,
-                                          _ products: inout [Tensor]) -> Double {
-        withInputs(xs, directions: vs, wrt: wrt, "hessianVectorProduct") {
-            let out = call(f, "hessianVectorProduct")
-            requireScalar(out, "hessianVectorProduct")
-            backward(from: out, seed: seedOne(), inputPrimals: false)
-            chosenNodes(wrt, xs.count)
-            store(resultNodes, tangents: true, into: &products)
-            return values[out].p[0]
-        }
+        var none: [Tensor] = []
+        return hessianVectorProduct(f, xs, .every(vs), wrt, withGradients: false, &none, &products)
     }
 
     /// The input nodes of `wrt` (default all), into `resultNodes` (reused: no allocation per call).
