@@ -170,7 +170,7 @@ static void loop_task(void *ctx, int tid, int nt) {
 }
 
 static void run_loop(loop_job *j, long work) {
-    if (work < 4 * TK_PARALLEL_MIN_VALUES) run_serial(j);
+    if (work < TK_PARALLEL_MIN_VALUES) run_serial(j);
     else tk_pool_run(tk_pool_threads(), loop_task, j);
 }
 

@@ -5,8 +5,10 @@ import TapeKernels
 enum Kernels {}
 
 extension Kernels {
-    /// Loops over at least this many values are split over the worker pool.
-    static let parallelMinimum = 4 * Int(TK_PARALLEL_MIN_VALUES)
+    /// Loops over at least this many values are split over the worker pool. The workers spin between
+    /// tasks, so a handover costs about a microsecond: 8,192 values already pay for it (paper-mlp's
+    /// 100 × 200 activations ran on the caller alone at the earlier 32,768, the second core idle).
+    static let parallelMinimum = Int(TK_PARALLEL_MIN_VALUES)
 
     /// Runs `chunk(context, start, count)` on contiguous stretches covering 0..<n — all of it at once
     /// when n is below `minimum`, else one stretch per thread of the worker pool
