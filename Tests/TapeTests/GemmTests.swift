@@ -10,7 +10,8 @@ struct GemmTests {
 
     static let sizes = [(1, 1, 1), (2, 3, 7), (13, 7, 65), (65, 13, 7), (7, 257, 13), (13, 10, 10), (13, 17, 2), (3, 33, 9),
                         (13, 1, 21), (21, 1, 13), (6, 1, 4), (300, 1, 9),
-                        (97, 101, 259), (200, 130, 300)]
+                        (97, 101, 259), (200, 130, 300),
+                        (400, 9, 80), (400, 8, 90)]   // two threads with one or two slivers of columns
 
     func random(_ count: Int, _ g: inout SeededGenerator) -> [Double] { (0..<count).map { _ in g.nextNormal() } }
 
