@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REV=${1:-HEAD}; THREADS=${2:-2}; ITERS=${3:-300}; shift $(( $# < 3 ? $# : 3 ))
+git rev-parse --verify -q "$REV^{commit}" > /dev/null || { echo "ab.sh: no such revision: $REV" >&2; exit 2; }
 CC=${CC:-clang}
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
