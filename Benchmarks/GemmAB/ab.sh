@@ -5,6 +5,9 @@
 # machine separate runs drift by up to 2×, the paired median by about ±0.5 % between identical builds.
 #
 #   Benchmarks/GemmAB/ab.sh [REVISION] [THREADS] [ITERATIONS] [B H L]     (HEAD, 2, 300)
+#
+# Only gemm.c (with gemm_impl.h) is taken from REVISION; both builds link the working tree's pool.c and
+# cpu.c, so REVISION's gemm.c must use the same pool and barrier interface (internal.h) as the working tree.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REV=${1:-HEAD}; THREADS=${2:-2}; ITERS=${3:-300}; shift $(( $# < 3 ? $# : 3 ))
