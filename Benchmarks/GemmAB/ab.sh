@@ -5,12 +5,22 @@
 # machine separate runs drift by up to 2×, the paired median by about ±0.5 % between identical builds.
 #
 #   Benchmarks/GemmAB/ab.sh [REVISION] [THREADS] [ITERATIONS] [B H L]     (HEAD, 2, 300)
+#   Benchmarks/GemmAB/ab.sh --ceiling [ROUNDS] [B H L]                      (10; the working tree alone)
+#
+# --ceiling times the same HVP's products split over two threads (as the engine runs them) against two
+# concurrent streams of one-thread products (no shared packing, no barriers: the best that running
+# independent products side by side could give), one thread alone, and the machine's FMA peak on one and
+# two cores, interleaved round by round.
 #
 # Only gemm.c (with gemm_impl.h) is taken from REVISION; both builds link the working tree's pool.c and
 # cpu.c, so REVISION's gemm.c must use the same pool and barrier interface (internal.h) as the working tree.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REV=${1:-HEAD}; THREADS=${2:-2}; ITERS=${3:-300}; shift $(( $# < 3 ? $# : 3 ))
+if [ "${1:-}" = --ceiling ]; then
+    MODE=ceiling; ITERS=${2:-10}; REV=HEAD; shift $(( $# < 2 ? $# : 2 ))
+else
+    MODE=ab; REV=${1:-HEAD}; THREADS=${2:-2}; ITERS=${3:-300}; shift $(( $# < 3 ? $# : 3 ))
+fi
 git rev-parse --verify -q "$REV^{commit}" > /dev/null || { echo "ab.sh: no such revision: $REV" >&2; exit 2; }
 CC=${CC:-clang}
 DIR=$(mktemp -d)
@@ -23,5 +33,6 @@ $CC -O2 -c -I"$DIR/a/include" $(rename A) -o "$DIR/a.o" "$DIR/a/gemm.c"
 $CC -O2 -c -ISources/TapeKernels/include $(rename B) -o "$DIR/b.o" Sources/TapeKernels/gemm.c
 $CC -O2 -ISources/TapeKernels/include -o "$DIR/replay" Benchmarks/GemmAB/replay.c "$DIR/a.o" "$DIR/b.o" \
     Sources/TapeKernels/pool.c Sources/TapeKernels/cpu.c -lpthread -lm
+if [ "$MODE" = ceiling ]; then "$DIR/replay" ceiling "$ITERS" "$@"; exit; fi
 echo "A: $REV ($(git rev-parse --short "$REV")), B: the working tree"
 "$DIR/replay" "$THREADS" "$ITERS" "$@"

@@ -7,10 +7,16 @@
  * where separate runs differ by up to 2×). Built and run by Benchmarks/GemmAB/ab.sh.
  *
  *   replay THREADS ITERATIONS [B H L]
+ *   replay ceiling ROUNDS [B H L]       (build B only: what splitting each product over two threads costs)
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 typedef void gemm_fn(int, int, long, long, long, double, const double *, long, const double *, long, double, double *,
                      long, double *, int);
@@ -45,19 +51,112 @@ static void hvp(gemm_fn *gemm, pair_fn *pair, const layer *ls, int L, long B, lo
     }
 }
 
+/* ---------------------------------------------------------------- ceiling
+ * Per round, interleaved: 2N HVPs one after another, each product split over two threads (what the engine
+ * does); the same 2N as two concurrent streams of N, each product on one thread (what running independent
+ * products side by side could at best give, with no packing shared and no barrier); N on one thread alone;
+ * and the FMA peak of one core and of two (twelve independent register chains of 4-double FMAs). */
+typedef struct { const layer *ls; int L; long B, H; double *work; int n; } stream;
+
+static void *run_stream(void *raw) {
+    stream *s = raw;
+    for (int i = 0; i < s->n; i++) hvp(B_tk_dgemm, B_tk_dgemm_pair, s->ls, s->L, s->B, s->H, s->work, 1);
+    return NULL;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void *fma_loop(void *out) {
+    __m256d a[12], x = _mm256_set1_pd(0.999999), y = _mm256_set1_pd(1e-9);
+    for (int j = 0; j < 12; j++) a[j] = _mm256_set1_pd(j * 1e-3);
+    long n = 20000000;
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        for (int j = 0; j < 12; j++) a[j] = _mm256_fmadd_pd(a[j], x, y);
+        __asm__ volatile("" : "+x"(a[0]), "+x"(a[1]), "+x"(a[2]), "+x"(a[3]), "+x"(a[4]), "+x"(a[5]), "+x"(a[6]),
+                         "+x"(a[7]), "+x"(a[8]), "+x"(a[9]), "+x"(a[10]), "+x"(a[11]));   /* keep all twelve live */
+    }
+    *(double *)out = 2.0 * 4 * 12 * n / (now() - t0) * 1e-9;   /* GFLOP/s */
+    return NULL;
+}
+#else
+static void *fma_loop(void *out) { *(double *)out = 0; return NULL; }
+#endif
+
+static int ascending(const void *a, const void *b);
+
+static double median(double *x, int n) { qsort(x, n, sizeof(double), ascending); return x[n / 2]; }
+
+static int ceiling(int rounds, long B, long H, int L, layer *(*make)(int, long, long)) {
+    layer *ls[2] = { make(L, B, H), make(L, B, H) };
+    double *work[2] = { aligned_alloc(64, (B_tk_dgemm_workspace_doubles(2) * 8 + 63) / 64 * 64),
+                        aligned_alloc(64, (B_tk_dgemm_workspace_doubles(2) * 8 + 63) / 64 * 64) };
+    double flops = 2.0 * 8 * L * B * H * H;
+    int n = (int)(0.25 / (flops / 40e9)) + 1;   /* about a quarter second per stream at 40 GFLOP/s */
+    double *split = malloc(sizeof(double) * rounds), *side = malloc(sizeof(double) * rounds);
+    double *one = malloc(sizeof(double) * rounds), *gain = malloc(sizeof(double) * rounds);
+    double *peak1 = malloc(sizeof(double) * rounds), *peak2 = malloc(sizeof(double) * rounds);
+    for (int r = 0; r < rounds; r++) {
+        double t0 = now();
+        for (int i = 0; i < 2 * n; i++) hvp(B_tk_dgemm, B_tk_dgemm_pair, ls[0], L, B, H, work[0], 2);
+        split[r] = (now() - t0) / (2 * n);
+        stream s[2] = { { ls[0], L, B, H, work[0], n }, { ls[1], L, B, H, work[1], n } };
+        pthread_t t;
+        t0 = now();
+        pthread_create(&t, NULL, run_stream, &s[1]);
+        run_stream(&s[0]);
+        pthread_join(t, NULL);
+        side[r] = (now() - t0) / (2 * n);
+        t0 = now();
+        for (int i = 0; i < n; i++) hvp(B_tk_dgemm, B_tk_dgemm_pair, ls[0], L, B, H, work[0], 1);
+        one[r] = (now() - t0) / n;
+        gain[r] = split[r] / side[r];
+        double p[2];
+        fma_loop(&peak1[r]);
+        pthread_create(&t, NULL, fma_loop, &p[1]);
+        fma_loop(&p[0]);
+        pthread_join(t, NULL);
+        peak2[r] = p[0] + p[1];
+    }
+    printf("%d rounds × (B %ld, H %ld, L %d), %.1f MFLOP per products-only HVP; medians over the rounds:\n", rounds, B, H, L,
+           flops * 1e-6);
+    double ms = median(split, rounds), mo = median(one, rounds), p1 = median(peak1, rounds), p2 = median(peak2, rounds);
+    printf("each product split over two threads: %8.1f µs per HVP, %5.1f GFLOP/s\n", ms * 1e6, flops / ms * 1e-9);
+    printf("two concurrent one-thread streams:   %8.1f µs per HVP, %5.1f GFLOP/s\n", median(side, rounds) * 1e6,
+           flops / median(side, rounds) * 1e-9);
+    printf("one thread alone:                    %8.1f µs per HVP, %5.1f GFLOP/s\n", mo * 1e6, flops / mo * 1e-9);
+    printf("FMA peak: one core %.1f GFLOP/s, two cores %.1f; split products at %.0f %% of two cores' peak, one thread at %.0f %% of one's\n",
+           p1, p2, 100 * flops / ms * 1e-9 / p2, 100 * flops / mo * 1e-9 / p1);
+    printf("concurrent streams over split (paired per round): median %.3f [%.3f–%.3f]\n", median(gain, rounds), gain[0],
+           gain[rounds - 1]);
+    return 0;
+}
+
 static int ascending(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
 
-int main(int argc, char **argv) {
-    if (argc != 3 && argc != 6) { fprintf(stderr, "usage: replay THREADS ITERATIONS [B H L]\n"); return 2; }
-    int th = atoi(argv[1]), iters = atoi(argv[2]);
-    long B = argc == 6 ? atol(argv[3]) : 100, H = argc == 6 ? atol(argv[4]) : 200;
-    int L = argc == 6 ? atoi(argv[5]) : 3;
-    if (th < 1 || iters < 10 || B < 1 || H < 1 || L < 1) { fprintf(stderr, "replay: need THREADS ≥ 1, ITERATIONS ≥ 10, B, H, L ≥ 1\n"); return 2; }
-    srand(1);
-    layer *ls = malloc(sizeof(layer) * (size_t)L);   /* both builds read and write the same buffers */
+static layer *layers(int L, long B, long H) {
+    layer *ls = malloc(sizeof(layer) * (size_t)L);
     for (int l = 0; l < L; l++)
         ls[l] = (layer){ values(H * H), values(H * H), values(B * H), values(B * H), values(B * H), values(B * H),
                          values(B * H), values(B * H), values(B * H), values(B * H), values(H * H) };
+    return ls;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3 && argc != 6) {
+        fprintf(stderr, "usage: replay THREADS ITERATIONS [B H L]\n       replay ceiling ROUNDS [B H L]\n");
+        return 2;
+    }
+    int ceiling_mode = strcmp(argv[1], "ceiling") == 0;
+    int th = ceiling_mode ? 2 : atoi(argv[1]), iters = atoi(argv[2]);
+    long B = argc == 6 ? atol(argv[3]) : 100, H = argc == 6 ? atol(argv[4]) : 200;
+    int L = argc == 6 ? atoi(argv[5]) : 3;
+    if (th < 1 || iters < (ceiling_mode ? 1 : 10) || B < 1 || H < 1 || L < 1) {
+        fprintf(stderr, "replay: need THREADS ≥ 1, ITERATIONS ≥ 10 (ROUNDS ≥ 1), B, H, L ≥ 1\n");
+        return 2;
+    }
+    srand(1);
+    if (ceiling_mode) return ceiling(iters, B, H, L, layers);
+    layer *ls = layers(L, B, H);   /* both builds read and write the same buffers */
     double *work[2] = { aligned_alloc(64, (A_tk_dgemm_workspace_doubles(th) * 8 + 63) / 64 * 64),
                         aligned_alloc(64, (B_tk_dgemm_workspace_doubles(th) * 8 + 63) / 64 * 64) };
     double *t[2] = { malloc(sizeof(double) * iters), malloc(sizeof(double) * iters) }, *ratio = malloc(sizeof(double) * iters);
