@@ -12,7 +12,7 @@
 # independent products side by side could give), one thread alone, and the machine's FMA peak on one and
 # two cores, interleaved round by round.
 #
-# Only gemm.c (with gemm_impl.h) is taken from REVISION; both builds link the working tree's pool.c and
+# Only gemm.c (with the headers it includes) is taken from REVISION; both builds link the working tree's pool.c and
 # cpu.c, so REVISION's gemm.c must use the same pool and barrier interface (internal.h) as the working tree.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

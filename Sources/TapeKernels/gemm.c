@@ -3,7 +3,8 @@
  * with a 6×8 AVX2/FMA micro-kernel chosen at run time and a portable C variant of the same code.
  * The micro-kernel keeps a 6×8 block of C in twelve 4-double registers and streams the packed slivers
  * with FMA: 6 broadcasts + 2 loads per 12 FMAs. Edge tiles go through a small buffer.
- * Large products are split over the worker pool (pool.c); the body is in gemm_impl.h.
+ * Large products are split over the worker pool (pool.c); the body is in gemm_impl.h, the small-product
+ * kernels in gemm_small.h.
  */
 #include "tapekernels.h"
 #include "internal.h"
