@@ -61,18 +61,11 @@ enum DigitsDemo: Subcommand {
         let coldSolver = BilevelSolver(problem: problem, method: TruncatedUnrolling(steps: k, optimizer: SGD(learningRate: innerLR)),
                                        concept: ColdStart(optimizer: SGD(learningRate: innerLR), steps: coldInner), outerOptimizer: Adam(learningRate: outerLR),
                                        maxOuterSteps: coldSteps, lambdaStride: max(1, coldSteps / 100), seed: ctx.seed)
-        let warm: BilevelRun, cold: BilevelRun
-        do {
-            warm = try runCheckpointed(warmSolver, name: "warm", ctx: ctx, options: checkpoint)
-            cold = try runCheckpointed(coldSolver, name: "cold", ctx: ctx, options: checkpoint)
-        } catch let stop as Interrupted {
-            ctx.say(stop.description)
-            return
-        }
-        let retrained = try retrain(problem, lambda: warm.lambda, initialWeights: warm.state.initialWeights,
-                                    concept: ColdStart(optimizer: SGD(learningRate: innerLR), steps: coldInner))
-        let results: [(String, Tensor, Tensor)] = [("warm", warm.lambda, warm.weights), ("cold", cold.lambda, cold.weights),
-                                                   ("warm_retrained", warm.lambda, retrained.weights)]
+        guard let runs = try WarmColdComparison.run(warm: warmSolver, cold: coldSolver,
+                                                    retraining: ColdStart(optimizer: SGD(learningRate: innerLR), steps: coldInner),
+                                                    ctx: ctx, checkpoint: checkpoint) else { return }
+        let (warm, cold) = (runs.warm, runs.cold)
+        let results = runs.solutions
         let rows = results.map { name, l, w in
             (name, problem.accuracy(weights: w, on: train), problem.accuracy(weights: w, on: test), problem.outerLoss(lambda: l, weights: w))
         }

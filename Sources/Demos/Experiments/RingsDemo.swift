@@ -56,21 +56,14 @@ enum RingsDemo: Subcommand {
                                        concept: ColdStart(optimizer: SGD(learningRate: coldLR), steps: coldInner),
                                        outerOptimizer: Adam(learningRate: outerLR), maxOuterSteps: coldSteps,
                                        lambdaStride: max(1, coldSteps / 100), seed: ctx.seed)
-        let warm: BilevelRun, cold: BilevelRun
-        do {
-            warm = try runCheckpointed(warmSolver, name: "warm", ctx: ctx, options: checkpoint)
-            cold = try runCheckpointed(coldSolver, name: "cold", ctx: ctx, options: checkpoint)
-        } catch let stop as Interrupted {
-            ctx.say(stop.description)
-            return
-        }
-        let retrained = try retrain(problem, lambda: warm.lambda, initialWeights: warm.state.initialWeights,
-                                    concept: ColdStart(optimizer: SGD(learningRate: coldLR), steps: coldInner))
-        let rows: [(String, Tensor, Tensor)] = [("warm", warm.lambda, warm.weights), ("cold", cold.lambda, cold.weights),
-                                                ("warm_retrained", warm.lambda, retrained.weights)]
+        guard let runs = try WarmColdComparison.run(warm: warmSolver, cold: coldSolver,
+                                                    retraining: ColdStart(optimizer: SGD(learningRate: coldLR), steps: coldInner),
+                                                    ctx: ctx, checkpoint: checkpoint) else { return }
+        let (warm, cold) = (runs.warm, runs.cold)
+        let rows = runs.solutions
         let results = rows.map { name, l, w in (name, problem.outerLoss(lambda: l, weights: w), problem.accuracy(weights: w, on: real)) }
         ctx.say(table(["solution", "outer loss (real data)", "accuracy (real data)"], results.map { [$0.0, fmt($0.1), fmt($0.2, 3)] }))
-        try RingsOutput.write(ctx: ctx, problem: problem, warm: warm, cold: cold, retrainedWeights: retrained.weights, results: results,
+        try RingsOutput.write(ctx: ctx, problem: problem, warm: warm, cold: cold, retrainedWeights: runs.retrainedWeights, results: results,
                               settings: [("classes", .int(classes)), ("soft_labels", .bool(soft)), ("learned_points", .int(learned)),
                                          ("points_per_class", .int(perClass)), ("width", .int(width)), ("depth", .int(depth)),
                                          ("inner_lr", .number(innerLR)), ("outer_lr", .number(outerLR)), ("unroll", .int(k)),
