@@ -14,6 +14,7 @@ public struct ParameterLayout: Equatable, Sendable, CustomStringConvertible {
         public var offset: Int
     }
 
+    /// The named tensors in the order they were added, which is their order in the flat vector.
     public private(set) var entries: [Entry] = []
     /// Total number of scalars: the length of the flat vector.
     public private(set) var count = 0
