@@ -30,8 +30,11 @@ typedef struct { double *W, *Wd, *h, *hd, *y, *yd, *d, *dd, *g, *gd, *Gd; } laye
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
+/* n doubles, 64-byte aligned (packing workspaces and matrices). */
+static double *aligned(size_t n) { return aligned_alloc(64, (n * 8 + 63) / 64 * 64); }
+
 static double *values(long n) {
-    double *p = aligned_alloc(64, ((size_t)n * 8 + 63) / 64 * 64);
+    double *p = aligned((size_t)n);
     for (long i = 0; i < n; i++) p[i] = rand() / (double)RAND_MAX - 0.5;
     return p;
 }
@@ -51,16 +54,33 @@ static void hvp(gemm_fn *gemm, pair_fn *pair, const layer *ls, int L, long B, lo
     }
 }
 
+static int ascending(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
+
+/* Sorts x in place (so x[0] and x[n − 1] are then the extremes) and returns its median. */
+static double median(double *x, int n) { qsort(x, n, sizeof(double), ascending); return x[n / 2]; }
+
+/* FLOPs of one products-only HVP: 8 products of B·H·H multiply-adds per layer. */
+static double hvp_flops(long B, long H, int L) { return 2.0 * 8 * L * B * H * H; }
+
+static layer *layers(int L, long B, long H) {
+    layer *ls = malloc(sizeof(layer) * (size_t)L);
+    for (int l = 0; l < L; l++)
+        ls[l] = (layer){ values(H * H), values(H * H), values(B * H), values(B * H), values(B * H), values(B * H),
+                         values(B * H), values(B * H), values(B * H), values(B * H), values(H * H) };
+    return ls;
+}
+
 /* ---------------------------------------------------------------- ceiling
  * Per round, interleaved: 2N HVPs one after another, each product split over two threads (what the engine
  * does); the same 2N as two concurrent streams of N, each product on one thread (what running independent
  * products side by side could at best give, with no packing shared and no barrier); N on one thread alone;
  * and the FMA peak of one core and of two (twelve independent register chains of 4-double FMAs). */
-typedef struct { const layer *ls; int L; long B, H; double *work; int n; } stream;
+typedef struct { const layer *ls; int L; long B, H; double *work; int n, threads; } stream;
 
+/* n HVPs with build B's products on `threads` threads; returns NULL (a pthread body). */
 static void *run_stream(void *raw) {
     stream *s = raw;
-    for (int i = 0; i < s->n; i++) hvp(B_tk_dgemm, B_tk_dgemm_pair, s->ls, s->L, s->B, s->H, s->work, 1);
+    for (int i = 0; i < s->n; i++) hvp(B_tk_dgemm, B_tk_dgemm_pair, s->ls, s->L, s->B, s->H, s->work, s->threads);
     return NULL;
 }
 
@@ -82,32 +102,28 @@ __attribute__((target("avx2,fma"))) static void *fma_loop(void *out) {
 static void *fma_loop(void *out) { *(double *)out = 0; return NULL; }
 #endif
 
-static int ascending(const void *a, const void *b);
-
-static double median(double *x, int n) { qsort(x, n, sizeof(double), ascending); return x[n / 2]; }
-
-static int ceiling(int rounds, long B, long H, int L, layer *(*make)(int, long, long)) {
-    layer *ls[2] = { make(L, B, H), make(L, B, H) };
-    double *work[2] = { aligned_alloc(64, (B_tk_dgemm_workspace_doubles(2) * 8 + 63) / 64 * 64),
-                        aligned_alloc(64, (B_tk_dgemm_workspace_doubles(2) * 8 + 63) / 64 * 64) };
-    double flops = 2.0 * 8 * L * B * H * H;
+static int ceiling(int rounds, long B, long H, int L) {
+    layer *ls[2] = { layers(L, B, H), layers(L, B, H) };
+    double *work[2] = { aligned(B_tk_dgemm_workspace_doubles(2)), aligned(B_tk_dgemm_workspace_doubles(2)) };
+    double flops = hvp_flops(B, H, L);
     int n = (int)(0.25 / (flops / 40e9)) + 1;   /* about a quarter second per stream at 40 GFLOP/s */
     double *split = malloc(sizeof(double) * rounds), *side = malloc(sizeof(double) * rounds);
     double *one = malloc(sizeof(double) * rounds), *gain = malloc(sizeof(double) * rounds);
     double *peak1 = malloc(sizeof(double) * rounds), *peak2 = malloc(sizeof(double) * rounds);
     for (int r = 0; r < rounds; r++) {
+        stream both = { ls[0], L, B, H, work[0], 2 * n, 2 }, alone = { ls[0], L, B, H, work[0], n, 1 };
+        stream side_by_side[2] = { alone, { ls[1], L, B, H, work[1], n, 1 } };
         double t0 = now();
-        for (int i = 0; i < 2 * n; i++) hvp(B_tk_dgemm, B_tk_dgemm_pair, ls[0], L, B, H, work[0], 2);
+        run_stream(&both);
         split[r] = (now() - t0) / (2 * n);
-        stream s[2] = { { ls[0], L, B, H, work[0], n }, { ls[1], L, B, H, work[1], n } };
         pthread_t t;
         t0 = now();
-        pthread_create(&t, NULL, run_stream, &s[1]);
-        run_stream(&s[0]);
+        pthread_create(&t, NULL, run_stream, &side_by_side[1]);
+        run_stream(&side_by_side[0]);
         pthread_join(t, NULL);
         side[r] = (now() - t0) / (2 * n);
         t0 = now();
-        for (int i = 0; i < n; i++) hvp(B_tk_dgemm, B_tk_dgemm_pair, ls[0], L, B, H, work[0], 1);
+        run_stream(&alone);
         one[r] = (now() - t0) / n;
         gain[r] = split[r] / side[r];
         double p[2];
@@ -126,19 +142,9 @@ static int ceiling(int rounds, long B, long H, int L, layer *(*make)(int, long, 
     printf("one thread alone:                    %8.1f µs per HVP, %5.1f GFLOP/s\n", mo * 1e6, flops / mo * 1e-9);
     printf("FMA peak: one core %.1f GFLOP/s, two cores %.1f; split products at %.0f %% of two cores' peak, one thread at %.0f %% of one's\n",
            p1, p2, 100 * flops / ms * 1e-9 / p2, 100 * flops / mo * 1e-9 / p1);
-    printf("concurrent streams over split (paired per round): median %.3f [%.3f–%.3f]\n", median(gain, rounds), gain[0],
-           gain[rounds - 1]);
+    double g = median(gain, rounds);   /* sorts gain: gain[0] and gain[rounds − 1] are the extremes */
+    printf("concurrent streams over split (paired per round): median %.3f [%.3f–%.3f]\n", g, gain[0], gain[rounds - 1]);
     return 0;
-}
-
-static int ascending(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
-
-static layer *layers(int L, long B, long H) {
-    layer *ls = malloc(sizeof(layer) * (size_t)L);
-    for (int l = 0; l < L; l++)
-        ls[l] = (layer){ values(H * H), values(H * H), values(B * H), values(B * H), values(B * H), values(B * H),
-                         values(B * H), values(B * H), values(B * H), values(B * H), values(H * H) };
-    return ls;
 }
 
 int main(int argc, char **argv) {
@@ -155,10 +161,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     srand(1);
-    if (ceiling_mode) return ceiling(iters, B, H, L, layers);
+    if (ceiling_mode) return ceiling(iters, B, H, L);
     layer *ls = layers(L, B, H);   /* both builds read and write the same buffers */
-    double *work[2] = { aligned_alloc(64, (A_tk_dgemm_workspace_doubles(th) * 8 + 63) / 64 * 64),
-                        aligned_alloc(64, (B_tk_dgemm_workspace_doubles(th) * 8 + 63) / 64 * 64) };
+    double *work[2] = { aligned(A_tk_dgemm_workspace_doubles(th)), aligned(B_tk_dgemm_workspace_doubles(th)) };
     double *t[2] = { malloc(sizeof(double) * iters), malloc(sizeof(double) * iters) }, *ratio = malloc(sizeof(double) * iters);
     double check[2] = { 0, 0 };
     for (int i = 0; i < iters; i++) {
@@ -173,7 +178,7 @@ int main(int argc, char **argv) {
     }
     qsort(t[0], iters, sizeof(double), ascending); qsort(t[1], iters, sizeof(double), ascending);
     qsort(ratio, iters, sizeof(double), ascending);
-    double flops = 2.0 * 8 * L * B * H * H;   /* 8 products of B·H·H multiply-adds per layer */
+    double flops = hvp_flops(B, H, L);
     printf("%d × (B %ld, H %ld, L %d) on %d thread(s), %.1f MFLOP per HVP\n", iters, B, H, L, th, flops * 1e-6);
     for (int v = 0; v < 2; v++)
         printf("build %c: median %8.1f µs (%.1f GFLOP/s), tenth percentile %8.1f µs\n", "AB"[v], t[v][iters / 2] * 1e6,
