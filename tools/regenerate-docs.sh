@@ -6,8 +6,8 @@
 # Blocks are independent: another demo's block goes in its own section below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release >/dev/null
-DEMOS=.build/release/Demos
+# DEMOS=path/to/Demos skips the build (e.g. a binary built with the test flags).
+if [ -z "${DEMOS:-}" ]; then swift build -c release >/dev/null; DEMOS=.build/release/Demos; fi
 OUT=${OUT:-out/docs}
 BLOCKS="$*"
 want() { [ -z "$BLOCKS" ] || [[ " $BLOCKS " == *" $1 "* ]]; }

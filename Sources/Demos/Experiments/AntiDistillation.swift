@@ -16,12 +16,12 @@ enum AntiDistillation: Subcommand {
         .option("original", "original point(s) x:y[,x:y…]; off the learned grid (e.g. 0.5:1) ∂J_out/∂w has a null-space part", default: "0:1 (on the middle learned point, as the paper)"),
         .option("methods", "methods to run: exact,identity,neumann:K,cg:K,damped:ETA,unrolled:K",
                 default: "exact,neumann:1,neumann:10,neumann:100,cg:2,cg:5,cg:21,damped:1,damped:0.01,unrolled:10 (mlp: exact,neumann:1,neumann:10,cg:10,damped:0.1,damped:0.01,unrolled:10)"),
-        .option("k-grid", "K values for the ‖λ‖, ‖w‖ vs K plot (Neumann, unrolled)", default: "1,2,5,10,20,50,100,200,500,1000 (quick: 1,10,100; mlp: 1,3,10,30,100)"),
-        .option("cg-grid", "CG iteration counts for the CG-vs-K plot", default: "1,2,…,21 (quick: 1,3,5,7,21; mlp: 1,3,10)"),
-        .option("eta-grid", "η values for the ‖λ‖, ‖w‖ vs η plot (damped)", default: "1e-4,…,10 (quick: 1e-3,0.1,10)"),
+        .option("k-grid", "K values for the ‖λ‖, ‖w‖ vs K plot (Neumann, unrolled)", default: "1,2,5,10,20,50,100,200,500,1000 (quick: 1,10,100; mlp: 1,10, quick 1)"),
+        .option("cg-grid", "CG iteration counts for the CG-vs-K plot", default: "1,2,…,21 (quick: 1,3,5,7,10,21; mlp: 10)"),
+        .option("eta-grid", "η values for the ‖λ‖, ‖w‖ vs η plot (damped)", default: "1e-4,…,10 (quick: 1e-3,0.1,10; mlp: 0.01,0.1)"),
         .option("inner-lr", "inner step α: the inner SGD rate, the Neumann step and the unrolled step", default: "1/λ_max(H) (fourier), 0.01 (mlp)"),
         .option("outer-lr", "outer SGD learning rate (fixed, as the paper), or 'auto': an exact line search along the first hypergradient (fast, not the paper's dynamics)", default: "0.1"),
-        .option("outer-steps", "cap on outer steps (the loop stops earlier when the relative change of λ < 1e-10)", default: "5000 (quick: 2000; mlp: 300, quick 20)"),
+        .option("outer-steps", "cap on outer steps (the loop stops earlier when the relative change of λ < 1e-10)", default: "5000 (quick: 2000; mlp: 200, quick 20)"),
         .option("inner-steps", "inner SGD steps per outer step instead of the closed-form inner solve", default: "closed form (fourier), 5000 (mlp; quick: 300)"),
         .option("lambda-bound", "stop a method as diverging when ‖λ‖ exceeds this multiple of the exact method's final ‖λ‖", default: "10"),
         .option("model", "inner model: fourier | mlp (2 × 10 ReLU, Fig. 18)", default: "fourier"),
@@ -54,10 +54,10 @@ enum AntiDistillation: Subcommand {
         let mlp = modelName == "mlp", q = ctx.quick
         let methods = try MethodSpec.parseList(args.string("methods") ?? (mlp ? "exact,neumann:1,neumann:10,cg:10,damped:0.1,damped:0.01,unrolled:10"
                                                                              : "exact,neumann:1,neumann:10,neumann:100,cg:2,cg:5,cg:21,damped:1,damped:0.01,unrolled:10"), flag: "methods")
-        let kGrid = try args.ints("k-grid", default: mlp ? (q ? [1, 10] : [1, 3, 10, 30, 100]) : q ? [1, 10, 100] : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], in: 1...100_000)
-        let cgGrid = try args.ints("cg-grid", default: mlp ? (q ? [1, 10] : [1, 3, 10]) : q ? [1, 3, 5, 7, 21] : Array(1...21), in: 1...100_000)
-        let etaGrid = try args.doubles("eta-grid", default: mlp ? (q ? [0.1] : [0.01, 0.1, 1]) : q ? [1e-3, 0.1, 10] : [1e-4, 1e-3, 1e-2, 0.1, 1, 10], in: 1e-12...1e6) ?? []
-        let outerSteps = try args.int("outer-steps", default: mlp ? (q ? 20 : 300) : q ? 2000 : 5000, in: 1...10_000_000)
+        let kGrid = try args.ints("k-grid", default: mlp ? (q ? [1] : [1, 10]) : q ? [1, 10, 100] : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], in: 1...100_000)
+        let cgGrid = try args.ints("cg-grid", default: mlp ? [10] : q ? [1, 3, 5, 7, 10, 21] : Array(1...21), in: 1...100_000)
+        let etaGrid = try args.doubles("eta-grid", default: mlp ? [0.01, 0.1] : q ? [1e-3, 0.1, 10] : [1e-4, 1e-3, 1e-2, 0.1, 1, 10], in: 1e-12...1e6) ?? []
+        let outerSteps = try args.int("outer-steps", default: mlp ? (q ? 20 : 200) : q ? 2000 : 5000, in: 1...10_000_000)
         let lrText = args.string("outer-lr") ?? "0.1"
         let outerLR: Double? = lrText == "auto" ? nil : try Arguments.parseDouble(lrText, flag: "outer-lr", in: 1e-12...1e6)
         let innerSteps: Int? = try args.string("inner-steps").map { try Arguments.parseInt($0, flag: "inner-steps", in: 1...10_000_000) }

@@ -26,7 +26,7 @@ enum AntiDistillationOutput {
         // Headroom above the curves for the legend.
         let ys = layers.flatMap { $0.1 + $0.2 } + setup.original.map(\.1)
         var plot = Plot(title: "Anti-distillation: learned targets and fitted curves (\(setup.model))", xLabel: "x", yLabel: "y",
-                        yRange: ((ys.min() ?? 0) - 0.05)...((ys.max() ?? 1) + 0.45 * ((ys.max() ?? 1) - (ys.min() ?? 0)) + 0.1), height: 500)
+                        yRange: ((ys.min() ?? 0) - 0.05)...((ys.max() ?? 1) + 0.8 * ((ys.max() ?? 1) - (ys.min() ?? 0)) + 0.1), height: 520)
         // Exact last, black and dashed: a method that reaches the same answer (CG with enough iterations) would hide it.
         for (name, fit, points, i) in layers.sorted(by: { ($0.0 == "exact" ? 1 : 0) < ($1.0 == "exact" ? 1 : 0) }) {
             let exact = name == "exact", color = exact ? "#000000" : Plot.color(i)
@@ -87,7 +87,10 @@ enum AntiDistillationOutput {
             cgPlot.points(nil, ks, dl, color: Plot.color(0), size: 3)
             cgPlot.line("‖w_K − w_exact‖ / ‖w_exact‖", ks, dw, color: Plot.color(1), dashed: true)
             cgPlot.points(nil, ks, dw, color: Plot.color(1), size: 3, marker: .square)
-            if let k = zip(ks, dl).first(where: { $0.1 < 1e-8 })?.0 { cgPlot.label("exact to rounding from K = \(Int(k))", x: k, y: 1e-13) }
+            if let k = zip(ks, dl).first(where: { $0.1 < 1e-12 })?.0 { cgPlot.label("below 1e-12 (rounding) from K = \(Int(k)) on", x: k, y: 1e-10) }
+            if let k = cgRuns.first(where: { $0.failure != nil })?.spec.k {
+                cgPlot.label("K ≥ \(k): stopped as diverging (see result.json)", x: Double(k), y: 1e-3, color: "#b2182b")
+            }
             cgPlot.legendCorner = .topRight
             try ctx.out.write(cgPlot.svg(), to: "cg_vs_K.svg")
             try ctx.out.writeColumns("cg_vs_K.csv", [("K", ks), ("lambda_relative_distance", dl), ("w_relative_distance", dw),
@@ -104,8 +107,8 @@ enum AntiDistillationOutput {
         if let exact, let l = exact.lambda, let w = exact.weights, let a = etaGrid.min(), let b = etaGrid.max() {
             ePlot.line("exact (pseudoinverse)", [a, b], [l.norm, l.norm], color: "#000000", width: 1.2, dashed: true)
             ePlot.line(nil, [a, b], [w.norm, w.norm], color: "#000000", width: 1.2, dashed: true)
-            ePlot.label("‖w‖", x: b, y: dw.last(where: \.isFinite) ?? w.norm)
-            ePlot.label("‖λ‖", x: b, y: dl.last(where: \.isFinite) ?? l.norm)
+            ePlot.label("‖w‖", x: a, y: dw.first(where: \.isFinite) ?? w.norm)
+            ePlot.label("‖λ‖", x: a, y: dl.first(where: \.isFinite) ?? l.norm)
         }
         ePlot.legendCorner = .bottomLeft
         try ctx.out.write(ePlot.svg(), to: "norms_vs_eta.svg")

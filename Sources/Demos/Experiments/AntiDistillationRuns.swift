@@ -94,7 +94,10 @@ extension AntiDistillation {
                 out.weights = w.weights
                 out.outerLoss = problem.outerLoss(lambda: s.lambda, weights: w.weights)
                 out.innerGradientNorm = LocalDerivatives(problem: problem, lambda: s.lambda, weights: w.weights).innerGradient().norm
-                out.solveStatus = last.map { d in d.status + (d.relativeResidual.map { ", residual \(fmt($0, 2))" } ?? "") } ?? ""
+                // The status up to its explanation ("breakdown at iteration 5"), then the relative residual.
+                out.solveStatus = last.map { d in
+                    (d.status.components(separatedBy: ":").first ?? d.status) + (d.relativeResidual.map { ", residual \(fmt($0, 2))" } ?? "")
+                } ?? ""
             } catch let e as FailedRun {
                 out.failure = e.reason
             } catch {
@@ -142,7 +145,10 @@ extension AntiDistillation {
         var reason: String {
             "diverging: ‖λ‖ = \(fmt(norm, 3)) passed the bound \(fmt(bound, 3)) at outer step \(step), stopped. " +
             "At the inner solution ‖∂J_in/∂w‖ = \(fmt(innerGradient, 2))" + (innerGradient > 1e-8 ? " (not a stationary point, which the implicit methods assume)" : "") +
-            "; last solve: \(status). Try more inner steps, a larger damping η, or a smaller outer learning rate."
+            "; last solve: \(status). " + (innerGradient > 1e-8
+                ? "Try more inner steps, a larger damping η, or a smaller outer learning rate."
+                : "The inner point is stationary, so H v = ∂J_out/∂w itself has no solution (a part of ∂J_out/∂w in the null space of H, " +
+                  "e.g. an original point off the learned grid): CG's steps grow without bound there; use the exact method, damping η > 0, or fewer CG iterations.")
         }
     }
 

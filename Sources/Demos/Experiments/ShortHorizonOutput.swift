@@ -32,14 +32,20 @@ enum ShortHorizonOutput {
             guard let si = settings.firstIndex(where: { $0.key == key }), let c = comparisons[si].last else { continue }
             let steps = (0..<c.horizon).map(Double.init)
             if columns.isEmpty { columns.append(("step", steps)) }
-            schedulePlot.line("greedy (\(settings[si].momentum ? "momentum" : "SGD"))", steps, c.greedy.rates, color: Plot.color(2 * i), dashed: true)
-            schedulePlot.line("searched (\(settings[si].momentum ? "momentum" : "SGD"))", steps, c.best.rates, color: Plot.color(2 * i + 1))
+            // SGD wide underneath, momentum thin on top: the two greedy schedules nearly coincide.
+            let width = settings[si].momentum ? 1.6 : 4.0
+            schedulePlot.line("greedy (\(settings[si].momentum ? "momentum, thin" : "SGD, wide"))", steps, c.greedy.rates, color: Plot.color(2 * i),
+                              width: width, dashed: true)
+            schedulePlot.line("searched (\(settings[si].momentum ? "momentum" : "SGD"))", steps, c.best.rates, color: Plot.color(2 * i + 1), width: width)
             columns += [("greedy_rate_\(key)", c.greedy.rates), ("greedy_momentum_\(key)", c.greedy.momenta),
                         ("searched_rate_\(key)", c.best.rates), ("searched_momentum_\(key)", c.best.momenta)]
         }
         if let p = settings.first(where: { $0.key == "sgd_ill_noisy" })?.problem, let t = horizons.max() {
             schedulePlot.line("stable limit 2/h_max (SGD)", [0, Double(t - 1)], [p.rateLimit(), p.rateLimit()], color: "#000000", width: 1, dashed: true)
         }
+        // Room below the curves for the legend.
+        let rates = columns.dropFirst().filter { $0.0.contains("_rate_") }.flatMap(\.1).filter { $0 > 0 }
+        if let lo = rates.min(), let hi = rates.max() { schedulePlot.yRange = (lo / 30)...(hi * 1.5) }
         schedulePlot.legendCorner = .bottomLeft
         try ctx.out.write(schedulePlot.svg(), to: "schedules.svg")
         try ctx.out.writeColumns("schedules.csv", columns)

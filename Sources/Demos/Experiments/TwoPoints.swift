@@ -101,6 +101,7 @@ enum TwoPoints: Subcommand {
                         marker: isExact ? .square : .circle)
         }
         plot.points("closest to λ₀", [closest[0]], [closest[1]], color: "#ffd700", size: 6, marker: .star)
+        plot.legendCorner = .bottomRight   // the solution line leaves through the top right
         try ctx.out.write(plot.svg(), to: "trajectories.svg")
         for (spec, traj) in results {
             try ctx.out.writeCSV("trajectory_\(spec.kind.rawValue)\(spec.k.map { "_K\($0)" } ?? "").csv", header: ["lambda1", "lambda2"], rows: traj)
