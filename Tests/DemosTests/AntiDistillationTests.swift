@@ -17,8 +17,13 @@ struct AntiDistillationTests {
         let exact = try #require(all.first { $0["method"] as? String == "exact" })
         let n1 = try #require(all.first { $0["method"] as? String == "neumann" && number($0["K"]) == 1 })
         let exactNorm = number(exact["lambda_norm"])!
+        // Every truncated method ends on a larger ‖λ‖ — except CG with K ≥ 10, which is exact here (tested below).
         for r in all where r["failure"] is NSNull && r["method"] as? String != "exact" {
-            #expect(number(r["lambda_norm"])! > exactNorm + 1e-6, "\(r["method"]!) K=\(r["K"]!) η=\(r["eta"]!)")
+            if r["method"] as? String == "cg", number(r["K"])! >= 10 {
+                #expect(abs(number(r["lambda_norm"])! - exactNorm) < 1e-8)
+            } else {
+                #expect(number(r["lambda_norm"])! > exactNorm + 1e-6, "\(r["method"]!) K=\(r["K"]!) η=\(r["eta"]!)")
+            }
         }
         #expect(number(n1["lambda_norm"])! > 2 * exactNorm)
         // Exact: the minimum-norm outer solution when λ₀ = 0, hence also the smallest ‖λ‖ in the whole grid.
