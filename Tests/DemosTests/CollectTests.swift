@@ -104,6 +104,7 @@ struct CollectTests {
         #expect(s.series.first { $0.path == "trace.loss" }?.x == [0, 10, 20])
         #expect(s.series.first { $0.path == "trace.short" }?.x == nil, "a different length is not on that axis")
         #expect(s.series.first { $0.path == "other" }?.x == nil)
+        #expect(s.scalars.map(\.path) == ["trace.loss[-1]", "trace.short[-1]", "other[-1]"], "the step axis is not a quantity")
     }
 
     @Test(arguments: [

@@ -27,15 +27,24 @@ struct DocCheck: CustomStringConvertible {
     /// Every marker in `text` (a page called `file`); malformed markers are errors naming the line.
     static func parse(_ text: String, file: String) throws -> [DocCheck] {
         var checks: [DocCheck] = []
+        var inFence = false
         for (k, line) in text.components(separatedBy: "\n").enumerated() {
+            // Markers shown as examples, in code blocks or `code spans`, are not markers.
+            if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") { inFence.toggle(); continue }
+            if inFence { continue }
             var rest = Substring(line)
             var visible = ""
             while let open = rest.range(of: "<!--") {
                 visible += rest[..<open.lowerBound]
-                guard let close = rest[open.upperBound...].range(of: "-->") else { throw DocCheckError("\(file):\(k + 1): unterminated comment") }
+                let inCode = visible.filter { $0 == "`" }.count % 2 == 1
+                guard let close = rest[open.upperBound...].range(of: "-->") else {
+                    if inCode { break }
+                    throw DocCheckError("\(file):\(k + 1): unterminated comment")
+                }
                 let body = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+                if inCode { visible += rest[open.lowerBound..<close.upperBound] }
                 rest = rest[close.upperBound...]
-                guard body.hasPrefix("check:") else { continue }
+                guard body.hasPrefix("check:"), !inCode else { continue }
                 checks += try parseMarker(String(body.dropFirst(6)), file: file, line: k + 1)
             }
             visible += rest

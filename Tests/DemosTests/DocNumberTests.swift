@@ -40,7 +40,10 @@ struct DocNumberTests {
         let page = """
             | 3 | 0.0038 | −0.30 | <!-- check: kaczmarz --quick : warm.x[2] = 0.0038; cold.y[-1] = -0.30 ± 1% -->
             <!-- check: spectral-filter : runs[1].neumann[0] = 99.51 -->
-            text <!-- an ordinary comment --> more
+            text <!-- an ordinary comment --> more, and an example: `<!-- check: x : y = 1 -->`
+            ```text
+            <!-- check: in a code block : y = 1 -->
+            ```
             """
         let checks = try DocCheck.parse(page, file: "p.md")
         #expect(checks.count == 3)

@@ -19,11 +19,12 @@ struct SweepTests {
         try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: url.path)
     }
 
-    /// 2 values × 2 seeds where one value is out of range: the good points finish, the bad ones are reported with
-    /// their stderr kept, the exit status is 1; a rerun touches no finished point.
+    /// 2 values × 2 seeds where the first value is out of range: one run at a time, the bad points fail first and
+    /// are reported with their stderr kept, the good ones still run, the exit status is 1; a rerun touches no
+    /// finished point.
     @Test func runsTheGridResumesWithoutRerunningAndToleratesAFailingPoint() throws {
         let dir = freshFolder()
-        let args = ["kaczmarz", "--seeds", "0..1", "--set", "cycles=3,0", "--jobs", "2", "--out", dir.path, "--", "--quick"]
+        let args = ["kaczmarz", "--seeds", "0..1", "--set", "cycles=0,3", "--jobs", "1", "--out", dir.path, "--", "--quick"]
         let (status, c) = sweep(args)
         #expect(status == 1, "stdout: \(c.out) stderr: \(c.err)")
         #expect(c.err.contains("cycles=0,seed=1: FAILED (exit 2"), "\(c.err)")
@@ -40,7 +41,7 @@ struct SweepTests {
         }
         let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("sweep.json"))) as? [String: Any])
         #expect((manifest["points"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
-                == ["cycles=3,seed=0", "cycles=3,seed=1", "cycles=0,seed=0", "cycles=0,seed=1"])
+                == ["cycles=0,seed=0", "cycles=0,seed=1", "cycles=3,seed=0", "cycles=3,seed=1"])
 
         // Backdate a finished point's files: a rerun must leave them alone, and rerun only the failed points.
         let done = dir.appendingPathComponent("cycles=3,seed=0")

@@ -32,7 +32,8 @@ struct Stats: Equatable {
 /// aggregated; strings, booleans and null are labels, not data; every other number is a *scalar*; an array
 /// whose entries are all numbers (null marks a gap) is a *series*, aggregated entry by entry; other arrays
 /// (of objects, of arrays) are entered by position, `runs[0]`. A numeric array named `step` gives the x values
-/// of the series beside it in the same object (same length); without it the x value is the index.
+/// of the series beside it in the same object (same length) and is not itself a quantity; without it the x value
+/// is the index.
 struct ResultLeaves {
     var scalars: [(path: String, value: Double)] = []
     var series: [(path: String, values: [Double?])] = []
@@ -64,6 +65,9 @@ struct ResultLeaves {
               xs.allSatisfy({ $0.double != nil || { if case .null = $0 { return true } else { return false } }($0) }) else { return nil }
         return xs.map(\.double)
     }
+
+    /// Whether the series at `path` is a `step` array (x values, not a quantity).
+    static func isStep(_ path: String) -> Bool { path == "step" || path.hasSuffix(".step") }
 
     /// The path of the object holding the leaf at `path` (`runs[0]` for `runs[0].neumann`), or nil when the leaf
     /// is an array entry rather than an object member.
@@ -103,12 +107,12 @@ struct ConfigurationSummary {
             for (p, s) in r.series {
                 if seriesValues[p] == nil { seriesOrder.append(p) }
                 seriesValues[p, default: []].append(s)
-                if xs[p] == nil, let parent = ResultLeaves.parent(of: p), let step = r.steps[parent], step.count == s.count, !p.hasSuffix(".step") && p != "step" {
+                if xs[p] == nil, let parent = ResultLeaves.parent(of: p), let step = r.steps[parent], step.count == s.count, !ResultLeaves.isStep(p) {
                     xs[p] = step
                 }
             }
         }
-        for p in seriesOrder { for s in seriesValues[p]! { if let last = s.last(where: { $0 != nil }) { add(p + "[-1]", last!) } } }
+        for p in seriesOrder where !ResultLeaves.isStep(p) { for s in seriesValues[p]! { if let last = s.last(where: { $0 != nil }) { add(p + "[-1]", last!) } } }
         scalars = scalarOrder.map { ($0, Stats(scalarValues[$0]!)!) }
         series = seriesOrder.map { p in
             let all = seriesValues[p]!

@@ -143,7 +143,7 @@ struct SweepCollection {
         var paths: [String] = []
         for s in summaries { for x in s.series where !paths.contains(x.path) { paths.append(x.path) } }
         var written: Set<String> = []
-        for path in paths where SweepCollection.matches(path, keys) && ResultLeaves.parent(of: path) != nil && !path.hasSuffix("step") {
+        for path in paths where SweepCollection.matches(path, keys) && ResultLeaves.parent(of: path) != nil && !ResultLeaves.isStep(path) {
             guard let plot = BandPlots.plot(path: path, subcommand: grid.subcommand, summaries: summaries, band: band) else { continue }
             var name = BandPlots.fileName(path)
             while written.contains(name) { name = "_" + name }
