@@ -178,9 +178,16 @@ struct SweepTests {
         #expect(!FileManager.default.fileExists(atPath: dir.path), "\(args) created \(dir.path)")
     }
 
-    @Test func requiresOut() {
+    @Test func requiresAnOutFolder() throws {
         let (status, c) = sweep(["kaczmarz", "--seeds", "0"])
         #expect(status == 2 && c.err.contains("--out is required"))
+        let file = freshFolder()
+        try "x".write(to: file, atomically: true, encoding: .utf8)
+        let (status2, c2) = sweep(["kaczmarz", "--seeds", "0", "--out", file.path])
+        #expect(status2 == 2 && c2.err.contains("exists and is not a folder"), "\(c2.err)")
+        let long = String(repeating: "9", count: 300)
+        let (status3, c3) = sweep(["kaczmarz", "--seeds", "0", "--set", "tolerance=\(long)", "--out", freshFolder().path])
+        #expect(status3 == 2 && c3.err.contains("longer than a file name may be"), "\(c3.err)")
     }
 
     @Test func pointNamesAreStableAndOneComponent() {

@@ -87,7 +87,14 @@ struct SweepPlan {
         guard slurmOptions.isEmpty || args.has("slurm") else { throw UsageError("--slurm-option needs --slurm") }
         let executable = try args.string("executable").map(SweepPlan.checkExecutable) ?? SweepPlan.thisExecutable()
         let directory = URL(fileURLWithPath: out, isDirectory: true).standardizedFileURL
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir) && !isDir.boolValue {
+            throw UsageError("--out \(out) exists and is not a folder")
+        }
         var grid = SweepGrid(subcommand: name, passthrough: args.passthrough, axes: axes, seeds: seeds)
+        if let long = grid.points.first(where: { $0.name.utf8.count > 255 }) {
+            throw UsageError("--set: the point name \(long.name.prefix(60))… is longer than a file name may be (255 bytes); use shorter values")
+        }
         // A folder that already holds a sweep: this grid must extend it (the point names keep the old axis order).
         let manifest = directory.appendingPathComponent("sweep.json")
         if FileManager.default.fileExists(atPath: manifest.path) {
