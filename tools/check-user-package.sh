@@ -28,11 +28,13 @@ while IFS= read -r doc; do
     fi
 done < <(find "$repo/README.md" "$repo/docs" -name '*.md' | sort)
 
+# SwiftPM names a path dependency after its folder (a clone of this repository: BilevelKit).
+identity="$(basename "$repo")"
 {
     echo '// swift-tools-version:6.0'
     echo 'import PackageDescription'
-    echo 'let deps: [Target.Dependency] = [.product(name: "Tape", package: "BilevelKit"), .product(name: "Layers", package: "BilevelKit"),'
-    echo '                                 .product(name: "Bilevel", package: "BilevelKit")]'
+    echo 'let deps: [Target.Dependency] = [.product(name: "Tape", package: "'"$identity"'"), .product(name: "Layers", package: "'"$identity"'"),'
+    echo '                                 .product(name: "Bilevel", package: "'"$identity"'")]'
     echo 'let package = Package(name: "FirstHour", dependencies: [.package(path: "'"$repo"'")], targets: ['
     for t in "${targets[@]}"; do echo "    .executableTarget(name: \"$t\", dependencies: deps),"; done
     echo '])'

@@ -3,7 +3,8 @@ import Tape
 
 /// `Benchmarks --allocator-effect [W] [ROUNDS]`: what `Tape.tuneAllocatorForLargeTensors()` buys a loop of
 /// plain (allocating) calls, `valueGradientAndHessianVectorProduct` returning new result tensors every
-/// call, on workload W (default paper-mlp). The setting is process-wide and cannot be undone, so each
+/// call, on workload W (default paper-mlp; or many-results: 8 inputs of 40,000 elements, Σ tanh, so 16
+/// result tensors of 320 kB per call, the case TapeReuseTests spot-checks). The setting is process-wide and cannot be undone, so each
 /// measurement runs in a child process (`--allocator-round W default|tuned`), alternating default and tuned
 /// for ROUNDS (default 5) pairs: minor page faults per call (getrusage, whole process; a count, so it holds
 /// on a busy machine) and the median µs per call, with the paired time ratios default ÷ tuned.
@@ -11,7 +12,7 @@ enum AllocatorEffect {
     static let calls = 200
 
     static func run(workload: String, rounds: Int) {
-        guard Workload.all[workload] != nil else { fail("--allocator-effect: unknown workload '\(workload)'") }
+        guard make(workload) != nil else { fail("--allocator-effect: unknown workload '\(workload)'") }
         guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
             print("allocator effect: /proc/self/exe is not available here"); return
         }
@@ -47,9 +48,9 @@ enum AllocatorEffect {
 
     /// The child: opt in (tuned) or not, warm up, then `calls` plain calls; prints "faults µs tuned".
     static func round(workload name: String, mode: String) {
-        guard let make = Workload.all[name], mode == "default" || mode == "tuned" else { fail("--allocator-round W default|tuned") }
+        guard let w = make(name), mode == "default" || mode == "tuned" else { fail("--allocator-round W default|tuned") }
         let tuned = mode == "tuned" && Tape.tuneAllocatorForLargeTensors()
-        let w = make(), tape = Tape()
+        let tape = Tape()
         for _ in 0..<5 { _ = tape.valueGradientAndHessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction) }
         var times: [Double] = []
         let before = faults()
@@ -61,6 +62,19 @@ enum AllocatorEffect {
         let perCall = Double(faults() - before) / Double(calls)
         times.sort()
         print(perCall, times[times.count / 2] * 1e6, tuned ? 1 : 0)
+    }
+
+    /// A named workload, or many-results (several large results per call, which glibc's adaptive mmap threshold
+    /// does not absorb).
+    static func make(_ name: String) -> Workload? {
+        if let w = Workload.all[name] { return w() }
+        guard name == "many-results" else { return nil }
+        var g = SeededGenerator(seed: 3)
+        let xs = (0..<8).map { _ in Tensor.randomNormal([40_000], using: &g) }
+        let vs = (0..<8).map { _ in Tensor.randomNormal([40_000], using: &g) }
+        return Workload(name: name, parameters: xs, direction: vs,
+                        loss: { x in x.dropFirst().reduce(x[0].tanh()) { $0 + $1.tanh() }.squared().sum() },
+                        gradientFlops: 0, hvpFlops: 0, parameterAndActivationDoubles: 16 * 40_000)
     }
 
     /// Minor page faults of the whole process so far.

@@ -18,12 +18,16 @@ public enum Loss {
 
     /// Softmax cross-entropy with integer labels: −(1/n) Σᵢ log softmax(zᵢ)[yᵢ]. logits (n, C), labels n in 0..<C.
     public static func softmaxCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
+        softmaxCrossEntropy(logits: logits, probabilities: oneHotTargets(logits, labels, "softmaxCrossEntropy"))
+    }
+
+    /// The one-hot targets of integer labels for (n, C) logits, checked: one label per row, each in 0..<C.
+    private static func oneHotTargets(_ logits: Variable, _ labels: [Int], _ op: String) -> Variable {
         let s = logits.shape
-        require(s.rank == 2 && s.rows == labels.count,
-                     "softmaxCrossEntropy: logits of shape \(s) do not match \(labels.count) labels")
+        require(s.rank == 2 && s.rows == labels.count, "\(op): logits of shape \(s) do not match \(labels.count) labels")
         require(labels.allSatisfy { $0 >= 0 && $0 < s.cols },
-                     "softmaxCrossEntropy: labels must be in 0..<\(s.cols), got \(labels.filter { $0 < 0 || $0 >= s.cols }.prefix(3))")
-        return softmaxCrossEntropy(logits: logits, probabilities: logits.constant(oneHot(labels, classes: s.cols)))
+                "\(op): labels must be in 0..<\(s.cols), got \(labels.filter { $0 < 0 || $0 >= s.cols }.prefix(3))")
+        return logits.constant(oneHot(labels, classes: s.cols))
     }
 
     /// Cross-entropy against target distributions q (each row sums to 1): −(1/n) Σᵢ Σ_c q_ic log softmax(zᵢ)_c.
@@ -71,10 +75,7 @@ public enum Loss {
 
     /// −log softmax(zᵢ)[yᵢ] for each row i, shape (n). logits (n, C), labels n in 0..<C.
     public static func perExampleSoftmaxCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
-        let s = logits.shape
-        require(s.rank == 2 && s.rows == labels.count,
-                "perExampleSoftmaxCrossEntropy: logits of shape \(s) do not match \(labels.count) labels")
-        return perExampleSoftmaxCrossEntropy(logits: logits, probabilities: logits.constant(oneHot(labels, classes: s.cols)))
+        perExampleSoftmaxCrossEntropy(logits: logits, probabilities: oneHotTargets(logits, labels, "perExampleSoftmaxCrossEntropy"))
     }
 
     /// −Σ_c q_ic log softmax(zᵢ)_c for each row i, shape (n). logits and q (n, C); q may be a tape variable.
