@@ -27,8 +27,8 @@ usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--p
   --report DIR  print the side-by-side table of the rounds Benchmarks/compare.sh saved in DIR
   --allocator-effect [W [ROUNDS]]
                 what Tape.tuneAllocatorForLargeTensors() buys plain (allocating) HVP calls on workload W
-                (default paper-mlp): page faults and µs per call with glibc's defaults and tuned, in
-                alternating child processes (ROUNDS pairs, default 5)
+                (default paper-mlp; also many-results: 16 results of 320 kB per call): page faults and µs
+                per call with glibc's defaults and tuned, in alternating child processes (ROUNDS pairs, default 5)
 This process opts in to Tape.tuneAllocatorForLargeTensors() (docs/tape.md, "Allocator tuning") before it
 measures anything else. Build it in release mode: swift run -c release Benchmarks
 """
