@@ -24,11 +24,13 @@ enum PeerReport {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory)
         var rounds: [String: [Round]] = [:]
         var versions: Any?
+        var machine: [String: Any]?
         for file in files.sorted() where file.hasPrefix("ours-") && file.hasSuffix(".json") {
             let key = String(file.dropFirst("ours-".count).dropLast(".json".count))   // W-R
             let peersFile = "\(directory)/peers-\(key).json"
             guard FileManager.default.fileExists(atPath: peersFile) else { continue }
             let ours = try load("\(directory)/\(file)")
+            machine = machine ?? ours["machine"] as? [String: Any]
             let peers = try load(peersFile)
             guard let workloads = ours["workloads"] as? [[String: Any]], let results = peers["results"] as? [[String: Any]] else {
                 throw ReportError("\(key): not a pair of Benchmarks --json and hvp_bench.py --json files")
@@ -55,7 +57,12 @@ enum PeerReport {
         }
         guard !rounds.isEmpty else { throw ReportError("\(directory): no ours-W-R.json / peers-W-R.json pairs (run Benchmarks/compare.sh)") }
         var out = "Float64; every contender on both cores; medians over \(rounds.values.map(\.count).max()!) rounds, each round ours, the peers, ours again (ours: the geometric mean of the two).\n"
-        out += "Ratios: peer ÷ ours (> 1: we are faster), median of the per-round ratios [lowest–highest].\n\n"
+        out += "Ratios: peer ÷ ours (> 1: we are faster), median of the per-round ratios [lowest–highest].\n"
+        if let machine {
+            let features = (machine["features"] as? [String])?.joined(separator: " ") ?? "?"
+            out += "Machine: \(machine["model"] ?? "?"), \(machine["online_cpus"] ?? "?") CPUs online, features \(features); our kernels: \(machine["kernel_path"] ?? "?").\n"
+        }
+        out += "\n"
         out += "| workload | ours µs/HVP | JAX µs/HVP | PyTorch µs/HVP | JAX ÷ ours | PyTorch ÷ ours | ours µs/(HVP + grad) | JAX ÷ ours (HVP + grad) | PyTorch ÷ ours (HVP + grad) | ours µs/grad | JAX µs/grad | PyTorch µs/grad | JAX ÷ ours (grad) | PyTorch ÷ ours (grad) | first call: ours ms / JAX s |\n"
         out += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         for name in Workload.order {

@@ -25,6 +25,8 @@ usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--p
   --unroll-memory [K]
                 differentiate K (default 10000) SGD steps of the 4 × 200 MLP with checkpoints; print memory
   --report DIR  print the side-by-side table of the rounds Benchmarks/compare.sh saved in DIR
+  --machine     print the CPU, its vector features and the kernel path, and exit (TAPE_KERNELS=portable|avx2
+                forces a path the CPU has; avx512 is not built yet and falls back, saying so)
   --allocator-effect [W [ROUNDS]]
                 what Tape.tuneAllocatorForLargeTensors() buys plain (allocating) HVP calls on workload W
                 (default paper-mlp; also many-results: 16 results of 320 kB per call): page faults and µs
@@ -79,6 +81,14 @@ func parseOptions(_ args: [String]) -> Options {
     }
     return o
 }
+
+let machine = Machine.current()
+if CommandLine.arguments.contains("--machine") {
+    print(machine.summary)
+    if let note = machine.requestNote { print("note: \(note)") }
+    exit(0)
+}
+if let note = machine.requestNote { FileHandle.standardError.write(Data("warning: \(note)\n".utf8)) }
 
 // The allocator's effect, measured in child processes before this one changes any setting.
 if let i = CommandLine.arguments.firstIndex(of: "--allocator-effect") {
@@ -155,6 +165,7 @@ var results: [[String: Any]] = []
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
 
+print(machine.summary + "\n")
 if !options.matmulOnly {
     print("| workload | parameters | µs / gradient | µs / HVP [p25–p75] | µs / HVP + gradient | µs / HVP + gradient, new tensors | HVP ÷ gradient | HVP/s | HVP GFLOP/s | first call µs | tape MB | tape ÷ (params + activations) | allocations / HVP (alone, + gradient) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -238,7 +249,7 @@ if !options.skipMatmul {
 if let rss = peakResidentBytes() { print("peak resident memory of this process: \(format(Double(rss) / 1e6, 1)) MB") }
 
 if let path = options.jsonPath {
-    let doc: [String: Any] = ["workloads": results, "matmul": matmulEntry, "dtype": "float64",
+    let doc: [String: Any] = ["workloads": results, "matmul": matmulEntry, "dtype": "float64", "machine": machine.json,
                               "peak_resident_bytes": peakResidentBytes() ?? -1]
     do {
         let data = try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys])

@@ -14,7 +14,21 @@
  */
 #include <stddef.h>
 
-/* 1 when the CPU has AVX2 and FMA (cached by the compiler runtime, cheap). */
+/* The kernel paths. The dispatchers take the best the CPU has, unless the environment variable
+ * TAPE_KERNELS (portable | avx2 | avx512) asks for another that the CPU has; read once per process. */
+#define TK_PATH_PORTABLE 0
+#define TK_PATH_AVX2 1
+/* What became of a TAPE_KERNELS request: none made, honoured, an unknown name, a path this CPU lacks,
+ * or a path this build has no kernels for (avx512); in the last three cases the best path is used. */
+#define TK_REQUEST_NONE 0
+#define TK_REQUEST_HONOURED 1
+#define TK_REQUEST_UNKNOWN 2
+#define TK_REQUEST_UNSUPPORTED 3
+#define TK_REQUEST_NOT_BUILT 4
+int tk_kernel_path(void);
+int tk_kernel_request_status(void);
+
+/* 1 when the dispatchers take the AVX2 + FMA path (the CPU has both and TAPE_KERNELS does not say otherwise). */
 int tk_cpu_has_avx2_fma(void);
 
 /* Once per process: glibc serves blocks up to 32 MiB from its heap and keeps up to 64 MiB of it free,
