@@ -120,17 +120,19 @@ struct Axis: Equatable {
 extension Axis {
     /// The ticks of an axis `length` pixels long. `extent(label)` is the room a label takes along the axis (its
     /// width on a horizontal axis, its height on a vertical one); labels are spaced at least `gap` apart, and
-    /// labels that would overlap are dropped (the tick stays). At most one tick per 2 pixels.
-    func ticks(length: Double, extent: (String) -> Double, gap: Double = 8) -> [Tick] {
+    /// labels that would overlap are dropped (the tick stays). Linear ticks aim at one per `spacing` pixels.
+    /// At most one tick per 2 pixels.
+    func ticks(length: Double, extent: (String) -> Double, gap: Double = 8, spacing: Double = 70) -> [Tick] {
         let length = length.isFinite ? min(max(length, 10), 100_000) : 500
-        let candidates = log ? logTicks(length: length, extent: extent, gap: gap) : linearTicks(length: length, extent: extent, gap: gap)
+        let candidates = log ? logTicks(length: length, extent: extent, gap: gap)
+                             : linearTicks(length: length, extent: extent, gap: gap, spacing: spacing)
         return Axis.dropOverlappingLabels(candidates, axis: self, length: length, extent: extent, gap: gap)
     }
 
     /// Linear ticks at a "nice" step (1, 2, 2.5 or 5 × 10ᵉ): the smallest such step whose labels do not overlap.
-    private func linearTicks(length: Double, extent: (String) -> Double, gap: Double) -> [(Tick, Int)] {
+    private func linearTicks(length: Double, extent: (String) -> Double, gap: Double, spacing: Double = 70) -> [(Tick, Int)] {
         let span = upper - lower
-        var raw = span / max(2, (length / 70).rounded(.down))
+        var raw = span / max(2, (length / max(spacing, 10)).rounded(.down))
         for _ in 0..<40 {   // each pass at least doubles the step: bounded
             let (step, decimals) = Axis.niceStep(atLeast: raw)
             let first = Foundation.ceil(lower / step), last = Foundation.floor(upper / step)
@@ -198,8 +200,9 @@ extension Axis {
     }
 
     /// Log ticks: a tick at every decade (every k-th when decades are closer than 4 pixels), labels on decades
-    /// spaced so that they do not overlap, minor ticks 2…9 × 10ᵉ when decades are wide enough, and labels on
-    /// 2 and 5 × 10ᵉ (then on every minor tick, then linear ticks) when fewer than two decades are labelled.
+    /// spaced so that they do not overlap, minor ticks 2…9 × 10ᵉ when decades are wide enough, labels on 2 and
+    /// 5 × 10ᵉ over at most 3.5 decades or when fewer than two decades are labelled (then on every minor tick,
+    /// then linear ticks, while there are fewer than two labels).
     private func logTicks(length: Double, extent: (String) -> Double, gap: Double) -> [(Tick, Int)] {
         let a = Foundation.log10(lower), b = Foundation.log10(upper), decades = b - a
         let perDecade = length / decades
@@ -212,12 +215,12 @@ extension Axis {
         var out: [(Tick, Int)] = []
         if e1 >= e0 {
             for e in stride(from: Axis.roundUp(e0, to: markEvery), through: e1, by: markEvery) {
+                // Grid lines only at labelled decades: 300 decades of grid would grey the whole plot.
                 let labelled = e % labelEvery == 0
-                out.append((Tick(value: Foundation.pow(10, Double(e)), label: labelled ? Axis.logLabel(mantissa: 1, exponent: e) : nil, major: true), 0))
+                out.append((Tick(value: Foundation.pow(10, Double(e)), label: labelled ? Axis.logLabel(mantissa: 1, exponent: e) : nil, major: labelled), 0))
             }
         }
-        // Minor ticks 2…9 × 10ᵉ, when a decade is at least 40 px (the 9→10 gap is then ≥ 1.8 px). Labelled
-        // while fewer than two decades are: first 2 and 5 × 10ᵉ, and the others if that still makes fewer than two.
+        // Minor ticks 2…9 × 10ᵉ, when a decade is at least 40 px (the 9→10 gap is then ≥ 1.8 px).
         if perDecade >= 40 {
             var minors: [(value: Double, m: Int, e: Int)] = []
             for e in (e0 - 1)...e1 {
@@ -226,11 +229,13 @@ extension Axis {
                     if v >= lower && v <= upper { minors.append((v, m, e)) }
                 }
             }
+            // 2 and 5 × 10ᵉ are labelled over at most three decades (where they fit: see dropOverlappingLabels),
+            // the other minors only while that still makes fewer than two labels.
             let labelledDecades = out.filter { $0.0.label != nil }.count
             let twoAndFive = minors.filter { $0.m == 2 || $0.m == 5 }.count
             for t in minors {
                 let first = t.m == 2 || t.m == 5
-                let labelled = labelledDecades < 2 && (first || labelledDecades + twoAndFive < 2)
+                let labelled = first ? decades <= 3.5 || labelledDecades < 2 : labelledDecades + twoAndFive < 2
                 out.append((Tick(value: t.value, label: labelled ? Axis.logLabel(mantissa: t.m, exponent: t.e) : nil, major: false), first ? 1 : 2))
             }
         }

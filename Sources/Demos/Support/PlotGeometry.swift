@@ -33,6 +33,14 @@ enum PlotGeometry {
         text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
     }
 
+    /// `text` shortened with "…" until it fits `width` px (at most 90 characters in any case).
+    static func fitted(_ text: String, width: Double, fontSize: Double, bold: Bool = false) -> String {
+        var t = truncated(text)
+        let scale = bold ? 1.08 : 1
+        while t.count > 2 && textWidth(t, fontSize: fontSize) * scale > width { t = String(t.dropLast(2)) + "…" }
+        return t
+    }
+
     /// The part of the segment p → q inside [lo, hi]² (Liang–Barsky), or nil when it misses the box.
     static func clip(_ p: (Double, Double), _ q: (Double, Double), lo: Double, hi: Double) -> ((Double, Double), (Double, Double))? {
         var t0 = 0.0, t1 = 1.0
