@@ -32,7 +32,8 @@ enum AntiDistillation: Subcommand {
     }
 
     static func run(_ args: Arguments, _ ctx: DemoContext) throws {
-        let f = try args.int("frequencies", default: 10, in: 0...100)
+        // F = 0 leaves a constant model: every method gives the same fit and the comparison shows nothing.
+        let f = try args.int("frequencies", default: 10, in: 1...100)
         let profile = try parseProfile(args.string("amplitudes") ?? "exp:0.5", frequencies: f)
         let spaced: [Double] = (0..<13).map { i -> Double in -Double.pi + 2 * Double.pi * (Double(i) + 0.5) / 13 }
         let learnedX: [Double] = try args.doubles("learned-x", default: nil, in: -100...100) ?? spaced
@@ -125,11 +126,17 @@ enum AntiDistillation: Subcommand {
     static func solve<P: BilevelProblem>(_ problem: P, spec: MethodSpec, concept: ColdStart<SGD>, alpha: Double,
                                          outerLR: Double?, outerSteps: Int) throws -> Outcome {
         func go<Method: HypergradientMethod>(_ method: Method) throws -> Outcome {
-            let lr = try outerLR ?? autoRate(problem, method: method, concept: concept)
+            let lr: Double
+            do { lr = try outerLR ?? autoRate(problem, method: method, concept: concept) } catch let e as BilevelError {
+                throw MethodFailed(reason: MethodRuns.failure(e, method: spec.label, completedSteps: nil).reason)
+            }
             let solver = BilevelSolver(problem: problem, method: method, concept: concept, outerOptimizer: SGD(learningRate: lr),
                                        maxOuterSteps: outerSteps, tolerance: 1e-10, lambdaStride: max(1, outerSteps / 50))
             let run: BilevelRun
-            do { run = try solver.run() } catch let e as BilevelError { throw MethodFailed(reason: e.description) }
+            switch try MethodRuns.solve(solver, method: spec.label) {
+            case .success(let r): run = r
+            case .failure(let f): throw MethodFailed(reason: f.reason)
+            }
             var w = run.state.inner
             try concept.updateInner(problem, lambda: run.lambda, state: &w, initialWeights: run.state.initialWeights)
             var r = run
@@ -189,10 +196,6 @@ enum AntiDistillation: Subcommand {
     }
 
     static func parseOriginal(_ s: String) throws -> [(Double, Double)] {
-        try s.split(separator: ",").map { item in
-            let p = item.split(separator: ":").map(String.init)
-            guard p.count == 2 else { throw UsageError("--original expects x:y pairs, got '\(item)'") }
-            return (try Arguments.parseDouble(p[0], flag: "original", in: -100...100), try Arguments.parseDouble(p[1], flag: "original", in: -1e6...1e6))
-        }
+        try Arguments.parsePairs(s, flag: "original", x: -100...100, y: -1e6...1e6)
     }
 }
