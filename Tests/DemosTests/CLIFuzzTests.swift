@@ -38,8 +38,12 @@ enum DemoProcess {
         p.executableURL = exe
         p.arguments = args
         p.currentDirectoryURL = folder
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
+        // Closed after the run: a thousand runs must not leak two descriptors each (Foundation's Process.run
+        // crashes once a process holds more than about a thousand).
+        let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
+        defer { try? outHandle.close(); try? errHandle.close() }
+        p.standardOutput = outHandle
+        p.standardError = errHandle
         p.standardInput = FileHandle.nullDevice
         let done = DispatchSemaphore(value: 0)
         p.terminationHandler = { _ in done.signal() }
@@ -76,6 +80,14 @@ struct CLIFuzzTests {
         "solution-concepts": [("points", "20"), ("outer-steps", "3")],
     ]
 
+    /// How a `CommandLineTool` (its own command line, no common flags) is invoked around the fuzzed flags: its
+    /// positional words first, its required flags as budget, and what follows `--`. `COLLECT_DIR` stands for a
+    /// copy of a finished sweep made for the case. A tool without an entry is reported, so a new one gets one.
+    static let tools: [String: (positional: [String], required: [(String, String?)], passthrough: [String])] = [
+        "sweep": (["kaczmarz"], [("seeds", "0"), ("jobs", "1")], ["--", "--quick", "--cycles", "2"]),
+        "collect": (["COLLECT_DIR"], [], []),
+    ]
+
     /// The edge set of the issue: 0, −1, 1e308, NaN, ±inf, empty, non-numeric, a 10 kB string, a list of one
     /// element and one with a duplicate.
     static let edgeValues = ["0", "-1", "1e308", "nan", "inf", "-inf", "", "abc", String(repeating: "9", count: 10_240), "1", "1,1"]
@@ -91,7 +103,8 @@ struct CLIFuzzTests {
         }
     }
 
-    static func allFlags(_ c: any Subcommand.Type) -> [Flag] { c.flags + commonFlags }
+    static func isTool(_ c: any Subcommand.Type) -> Bool { c is any CommandLineTool.Type }
+    static func allFlags(_ c: any Subcommand.Type) -> [Flag] { isTool(c) ? c.flags : c.flags + commonFlags }
 
     /// The arguments that set `flag` to `value` (a switch gets `--name=value`, which it must refuse, or is bare).
     static func setting(_ flag: Flag, _ value: String?) -> [String] {
@@ -101,9 +114,17 @@ struct CLIFuzzTests {
 
     static func budget(_ c: any Subcommand.Type, except tested: [String]) -> [String] {
         let declared = Set(allFlags(c).map(\.name))
-        return (cheap[c.name] ?? []).filter { declared.contains($0.0) && !tested.contains($0.0) }.flatMap { name, value in
+        return ((isTool(c) ? tools[c.name]?.required : cheap[c.name]) ?? []).filter { declared.contains($0.0) && !tested.contains($0.0) }.flatMap { name, value in
             ["--" + name] + (value.map { [$0] } ?? [])
         }
+    }
+
+    /// The whole command line of a case: a demo gets --quick and the cheap budget, a tool its positional words,
+    /// required flags and passthrough around the fuzzed settings.
+    static func make(_ c: any Subcommand.Type, _ settings: [String], tested: [String]) -> Case {
+        guard isTool(c) else { return Case(command: c, args: ["--quick"] + budget(c, except: tested) + settings, tested: tested) }
+        let t = tools[c.name] ?? ([], [], [])
+        return Case(command: c, args: t.positional + budget(c, except: tested) + settings + t.passthrough, tested: tested)
     }
 
     /// Every flag with every edge value, the flag given twice, a switch bare, and seeded random combinations.
@@ -116,14 +137,12 @@ struct CLIFuzzTests {
                 var settings: [[String]] = flag.isSwitch ? [setting(flag, nil), setting(flag, nil) + setting(flag, nil)] : []
                 settings += edgeValues.map { setting(flag, $0) }
                 if !flag.isSwitch { settings.append(setting(flag, "1") + setting(flag, "2")); settings.append(["--" + flag.name]) }
-                for s in settings {
-                    out.append(Case(command: c, args: ["--quick"] + budget(c, except: [flag.name]) + s, tested: [flag.name]))
-                }
+                for s in settings { out.append(make(c, s, tested: [flag.name])) }
             }
             for _ in 0..<4 {
                 let chosen = Array(flags.shuffled(using: &g).prefix(Int.random(in: 2...4, using: &g)))
                 let args = chosen.flatMap { f in setting(f, f.isSwitch && Bool.random(using: &g) ? nil : edgeValues.randomElement(using: &g)!) }
-                out.append(Case(command: c, args: ["--quick"] + budget(c, except: chosen.map(\.name)) + args, tested: chosen.map(\.name)))
+                out.append(make(c, args, tested: chosen.map(\.name)))
             }
         }
         return out
@@ -131,11 +150,19 @@ struct CLIFuzzTests {
 
     /// What a finished run must have left: result.json that parses, well-formed pictures with finite
     /// coordinates, non-empty CSVs, no temporary files. (`--stop-after` stops early on purpose: no result.)
-    static func checkOutputs(_ folder: URL, _ o: DemoProcess.Outcome, _ what: String) {
+    static func checkOutputs(_ folder: URL, _ o: DemoProcess.Outcome, _ what: String, tool: Bool) {
         let fm = FileManager.default
         let files = (try? fm.contentsOfDirectory(atPath: folder.path)) ?? []
         #expect(!files.contains { $0.contains(".tmp-") || $0.contains(".write-probe") }, "\(what): temporary files left: \(files)")
         if o.stdout.contains("rerun with --resume") { return }
+        if tool {
+            // A tool writes its own files (sweep.json, summary.json, …): whatever JSON it wrote must parse.
+            for f in files where f.hasSuffix(".json") {
+                #expect((try? JSONSerialization.jsonObject(with: fm.contents(atPath: folder.appendingPathComponent(f).path) ?? Data())) != nil,
+                        "\(what): \(f) does not parse")
+            }
+            return
+        }
         guard let data = fm.contents(atPath: folder.appendingPathComponent("result.json").path) else {
             Issue.record("\(what): exit 0 without result.json (files: \(files))"); return
         }
@@ -158,7 +185,7 @@ struct CLIFuzzTests {
         guard !o.signalled else { Issue.record("\(what): killed by signal \(o.status) (a trap?)\n\(o.stderr.suffix(600))"); return }
         switch o.status {
         case 0:
-            checkOutputs(out, o, what)
+            checkOutputs(out, o, what, tool: isTool(c.command))
         case 2:
             let first = o.stderr.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
             #expect(first.hasPrefix("error: ") && c.tested.contains { first.contains("--" + $0) },
@@ -182,6 +209,15 @@ struct CLIFuzzTests {
             var accepted = 0
         }
         let shared = Shared()
+        // A finished sweep for `collect` to read (copied per case, since collect writes into it).
+        let sweepDir = root.appendingPathComponent("finished-sweep")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let made = try DemoProcess.run(["sweep", "kaczmarz", "--seeds", "0..1", "--jobs", "1", "--out", sweepDir.path, "--", "--quick", "--cycles", "2"],
+                                       in: root, timeout: 120)
+        #expect(made.status == 0, "the sweep for collect failed: \(made.stderr.prefix(500))")
+        for c in DemoCLI.subcommands where Self.isTool(c) && Self.tools[c.name] == nil {
+            Issue.record("\(c.name) is a CommandLineTool without an entry in CLIFuzzTests.tools: say how to invoke it")
+        }
         // Two runs at a time (CI has two cores).
         DispatchQueue.concurrentPerform(iterations: 2) { _ in
             while true {
@@ -191,14 +227,22 @@ struct CLIFuzzTests {
                 let folder = root.appendingPathComponent("case\(i)")
                 try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 // --out goes to a fresh folder unless it is the flag under test (then relative to the run's folder).
-                let outArgs = c.tested.contains("out") ? [] : ["--out", folder.appendingPathComponent("out").path]
+                let declaresOut = Self.allFlags(c.command).contains { $0.name == "out" }
                 var out = folder.appendingPathComponent("out")
+                let outArgs = c.tested.contains("out") || !declaresOut ? [] : ["--out", out.path]
+                var args = c.args
+                if let k = args.firstIndex(of: "COLLECT_DIR") {
+                    try? FileManager.default.copyItem(at: sweepDir, to: out)
+                    args[k] = out.path
+                }
                 if c.tested.contains("out"), let k = c.args.lastIndex(of: "--out"), k + 1 < c.args.count {
                     let v = c.args[k + 1]
                     out = v.hasPrefix("/") ? URL(fileURLWithPath: v) : folder.appendingPathComponent(v)
                 }
                 do {
-                    let o = try DemoProcess.run([c.command.name] + c.args + outArgs, in: folder, timeout: 120)
+                    // A tool's passthrough (after --) must stay last: --out goes before it.
+                    let cut = args.firstIndex(of: "--") ?? args.count
+                    let o = try DemoProcess.run([c.command.name] + Array(args[..<cut]) + outArgs + Array(args[cut...]), in: folder, timeout: 120)
                     Self.check(c, o, folder: folder, out: out)
                     shared.lock.lock()
                     if o.seconds > shared.slowest.0 { shared.slowest = (o.seconds, c.description) }
