@@ -67,6 +67,16 @@ struct PlotTests {
         let r = try #require(SVGReader.read(svg))
         #expect(r.elements["rect"] == 1 + 2 * (64 + 1))
         #expect(r.texts == ["digits", "0 (0.9)", "1 & 7"])
+        // Narrow tiles under a long title: the picture widens to hold the title and the captions.
+        let one = imageGridSVG(title: "Synthetic images (top soft label)", images: [img], side: 8, captions: ["warm: 3 (78 %)"], columns: 1, cell: 4)
+        let doc = try #require(SVGDocument.parse(one))
+        let view = Box(x0: 0, y0: 0, x1: doc.size.0, y1: doc.size.1)
+        for t in doc.all("text") { #expect(view.contains(Box(text: t)), "'\(t.text)' outside the \(doc.size) picture") }
+        // Degenerate input: no columns, no side, NaN and infinite pixels, no images.
+        for svg in [imageGridSVG(title: "", images: [[.nan, .infinity, 1, 2]], side: 0, captions: [], columns: 0, cell: .nan),
+                    imageGridSVG(title: "none", images: [], side: 8, captions: ["x"])] {
+            #expect(SVGDocument.parse(svg) != nil && svgNumbers(svg).allSatisfy(\.isFinite))
+        }
     }
 }
 
@@ -166,6 +176,16 @@ struct PlotLegibilityTests {
         #expect(Set(samples).count == samples.count, "\(what): repeated colour and dash among \(samples.count) entries")
         let drawn = Set(doc.all("polyline").map { "\($0.attributes["stroke"]!) \($0.attributes["stroke-dasharray"] ?? "solid")" })
         #expect(drawn == Set(samples), "\(what): lines drawn in styles the legend does not show")
+        // A legend inside the plot area hides no line.
+        if frame.contains(legendBox) {
+            for line in doc.all("polyline") {
+                let pts = (line.attributes["points"] ?? "").split(separator: " ").map { $0.split(separator: ",").compactMap { Double($0) } }
+                for (p, q) in zip(pts, pts.dropFirst()) where PlotGeometry.clip((p[0], p[1]), (q[0], q[1]), x: legendBox.x0...legendBox.x1, y: legendBox.y0...legendBox.y1) != nil {
+                    Issue.record("\(what): the legend hides a line at \(p)–\(q)")
+                    break
+                }
+            }
+        }
         // Tick labels of the x axis do not overlap; nothing is placed outside the picture.
         let xt = doc.all("text", class: "xtick").map(Box.init(text:)).sorted { $0.x0 < $1.x0 }
         #expect(zip(xt, xt.dropFirst()).allSatisfy { !$0.overlaps($1) }, "\(what): x tick labels overlap")
@@ -192,8 +212,14 @@ struct PlotLegibilityTests {
             let doc = try #require(SVGDocument.parse(p.svg()))
             return (Box(rect: try #require(doc.all("rect", class: "legend-box").first)), Box(rect: try #require(doc.all("rect", class: "frame").first)), doc.size)
         }
-        let (few, frame, size) = try box(Self.plot(4, api: 1))
+        var low = Self.plot(4, api: 1)
+        low.yRange = 0...6   // the curves stay below 3: the top corners are free
+        let (few, frame, size) = try box(low)
         #expect(frame.contains(few) && size == (680, 440), "four entries fit inside the plot area")
+        var crowded = Plot(title: "", xLabel: "", yLabel: "")
+        for (name, ys) in [("top", [1.0, 1]), ("bottom", [0.0, 0]), ("up", [0.0, 1]), ("down", [1.0, 0])] { crowded.series(name, [0, 1], ys) }
+        let (busy, frame1, size1) = try box(crowded)
+        #expect(busy.x0 >= frame1.x1 && size1.0 > 680, "curves in every corner: the legend goes beside the plot")
         let (side, frame2, size2) = try box(Self.plot(23, api: 1))
         #expect(side.x0 >= frame2.x1 && size2.0 > 680 && size2.1 == 440, "23 entries: a panel to the right widens the picture")
         let (below, frame3, size3) = try box(Self.plot(120, api: 1))

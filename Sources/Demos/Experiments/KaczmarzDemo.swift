@@ -68,7 +68,7 @@ enum KaczmarzDemo: Subcommand {
         var plot = Plot(title: "Weight space: solution lines a·xᵢ + b = yᵢ and inner iterates", xLabel: "a (slope)", yLabel: "b (intercept)",
                         xRange: lo...hi, yRange: lo...hi, width: 600, height: 560, legendCorner: .bottomRight)
         for (i, p) in points.enumerated() {
-            plot.line("a·\(fmt(p.0, 3)) + b = \(fmt(p.1, 3))", [lo, hi], [lo, hi].map { p.1 - $0 * p.0 }, color: Plot.color(i + 2), width: 1.2, dashed: true)
+            plot.line("a·\(p.0 < 0 ? "(\(fmt(p.0, 3)))" : fmt(p.0, 3)) + b = \(fmt(p.1, 3))", [lo, hi], [lo, hi].map { p.1 - $0 * p.0 }, color: Plot.color(i + 2), width: 1.2, dashed: true)
         }
         plot.line("full warm start (Kaczmarz)", warmPath.map { $0[0] }, warmPath.map { $0[1] }, color: Plot.color(0), width: 2)
         plot.points(nil, warmPath.map { $0[0] }, warmPath.map { $0[1] }, color: Plot.color(0), size: 3)

@@ -43,9 +43,14 @@ enum PlotGeometry {
 
     /// The part of the segment p → q inside [lo, hi]² (Liang–Barsky), or nil when it misses the box.
     static func clip(_ p: (Double, Double), _ q: (Double, Double), lo: Double, hi: Double) -> ((Double, Double), (Double, Double))? {
+        clip(p, q, x: lo...hi, y: lo...hi)
+    }
+
+    /// The part of the segment p → q inside the box x × y (Liang–Barsky), or nil when it misses the box.
+    static func clip(_ p: (Double, Double), _ q: (Double, Double), x: ClosedRange<Double>, y: ClosedRange<Double>) -> ((Double, Double), (Double, Double))? {
         var t0 = 0.0, t1 = 1.0
         let dx = q.0 - p.0, dy = q.1 - p.1
-        for (den, num) in [(-dx, p.0 - lo), (dx, hi - p.0), (-dy, p.1 - lo), (dy, hi - p.1)] {
+        for (den, num) in [(-dx, p.0 - x.lowerBound), (dx, x.upperBound - p.0), (-dy, p.1 - y.lowerBound), (dy, y.upperBound - p.1)] {
             if den == 0 {
                 if num < 0 { return nil }
             } else {

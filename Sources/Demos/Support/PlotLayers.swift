@@ -75,19 +75,39 @@ extension Plot {
         }
     }
 
-    /// Data points of the layers as axis fractions (at most ~4000, evenly sampled), to find a legend corner.
-    static func samplePoints(_ layers: [Layer], frame: PlotFrame) -> [(Double, Double)] {
-        var pts: [(Double, Double)] = []
+    /// How many drawn things (line segments, markers, arrows, band slices, labels) a box covers; the box is in
+    /// axis fractions. Used to put an inside legend where it hides nothing, or else outside the plot area.
+    static func coverage(of box: (x: ClosedRange<Double>, y: ClosedRange<Double>), _ layers: [Layer], frame: PlotFrame) -> Int {
+        func hits(_ p: (Double, Double)?, _ q: (Double, Double)?) -> Bool {
+            guard let p, let q else { return false }
+            return PlotGeometry.clip(p, q, x: box.x, y: box.y) != nil
+        }
+        func inside(_ p: (Double, Double)?) -> Bool { p.map { box.x.contains($0.0) && box.y.contains($0.1) } ?? false }
+        var count = 0
         for layer in layers {
             switch layer {
-            case let .series(s): pts += zip(s.xs, s.ys).compactMap { frame.fraction($0.0, $0.1) }
-            case let .band(_, xs, lo, hi, _): pts += zip(xs, zip(lo, hi)).flatMap { x, b in [frame.fraction(x, b.0), frame.fraction(x, b.1)].compactMap { $0 } }
-            case let .label(x, y, _, _): if let p = frame.fraction(x, y) { pts.append(p) }
-            default: break
+            case let .series(s):
+                let pts = zip(s.xs, s.ys).map { frame.fraction($0.0, $0.1) }
+                if s.width > 0 { count += zip(pts, pts.dropFirst()).filter { hits($0, $1) }.count }
+                if s.width == 0 || s.style.marker != nil { count += pts.filter(inside).count }
+            case let .band(_, xs, lo, hi, _):
+                let bottom = zip(xs, lo).map { frame.fraction($0.0, $0.1) }, top = zip(xs, hi).map { frame.fraction($0.0, $0.1) }
+                count += zip(bottom, top).filter { hits($0, $1) }.count
+                count += zip(top, top.dropFirst()).filter { hits($0, $1) }.count
+            case let .arrows(xs, ys, dxs, dys, _):
+                for k in 0..<min(xs.count, ys.count, dxs.count, dys.count) where hits(frame.fraction(xs[k], ys[k]), frame.fraction(xs[k] + dxs[k], ys[k] + dys[k])) {
+                    count += 1
+                }
+            case let .label(x, y, text, _):
+                guard let p = frame.fraction(x, y) else { continue }
+                let w = PlotGeometry.textWidth(text) / frame.width, h = 14 / frame.height
+                let (x0, x1) = p.0 > 0.5 ? (p.0 - w, p.0) : (p.0, p.0 + w)
+                if x0 <= box.x.upperBound && x1 >= box.x.lowerBound && p.1 <= box.y.upperBound && p.1 + h >= box.y.lowerBound { count += 1 }
+            case .cells, .line, .points:
+                continue   // cells fill the area under everything; .line and .points are resolved into series
             }
         }
-        let step = max(1, pts.count / 4000)
-        return stride(from: 0, to: pts.count, by: step).map { pts[$0] }
+        return count
     }
 
     /// The SVG of one resolved layer.
@@ -100,7 +120,9 @@ extension Plot {
             // Cell edges as axis fractions, clamped to the clip box (for rectangles, clamping is clipping).
             func cx(_ i: Int) -> Double { min(max(a0.0 + (a1.0 - a0.0) * Double(i) / Double(nx), box.lo), box.hi) }
             func cy(_ j: Int) -> Double { min(max(a0.1 + (a1.1 - a0.1) * Double(j) / Double(ny), box.lo), box.hi) }
-            // One rectangle per run of equal colours in a row keeps the file small.
+            // One rectangle per run of equal colours in a row keeps the file small; crisp edges, so that
+            // anti-aliasing leaves no light seams between rows.
+            s += "<g shape-rendering=\"crispEdges\">"
             for j in 0..<min(ny, (colors.count + nx - 1) / nx) {
                 var i = 0
                 while i < nx, j * nx + i < colors.count {
@@ -114,7 +136,7 @@ extension Plot {
                     i = e
                 }
             }
-            return s + "\n"
+            return s + "</g>\n"
         case let .band(_, xs, lower, upper, color):
             let top = zip(xs, upper).compactMap { frame.fraction($0.0, $0.1) }
             let bottom = zip(xs, lower).compactMap { frame.fraction($0.0, $0.1) }.reversed()

@@ -6,8 +6,9 @@ import Foundation
 struct Legend {
     /// Where the legend goes.
     enum Placement: Equatable {
-        /// Inside the plot area in the corner that covers the fewest data points (or `legendCorner`) when one
-        /// column fits there; else a panel to the right (up to two columns); else below, in as many columns as fit.
+        /// Inside the plot area when one column fits in a corner where it hides nothing drawn (or in
+        /// `legendCorner` when that is set); else a panel to the right (up to two columns); else below, in as many
+        /// columns as fit.
         case auto
         /// Inside the plot area in this corner (when one column fits; else as `.auto`).
         case inside(Plot.Corner)

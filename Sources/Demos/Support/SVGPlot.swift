@@ -82,21 +82,7 @@ struct Plot {
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += "<defs><clipPath id=\"plot\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\"/></clipPath>"
         s += "<marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"5\" markerHeight=\"5\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"context-stroke\"/></marker></defs>\n"
-        // Grid, tick marks and tick labels.
-        for t in xTicks {
-            let x = frame.px(xa.fraction(t.value))
-            if t.major { s += "<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(top + ph))\" stroke=\"#e6e6e6\"/>" }
-            s += "<line x1=\"\(f(x))\" y1=\"\(f(top + ph))\" x2=\"\(f(x))\" y2=\"\(f(top + ph + (t.major ? 5 : 3)))\" stroke=\"#333\"/>"
-            if let label = t.label { s += "<text class=\"xtick\" x=\"\(f(x))\" y=\"\(f(top + ph + 18))\" text-anchor=\"middle\">\(esc(label))</text>" }
-            s += "\n"
-        }
-        for t in yTicks {
-            let y = frame.py(ya.fraction(t.value))
-            if t.major { s += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + pw))\" y2=\"\(f(y))\" stroke=\"#e6e6e6\"/>" }
-            s += "<line x1=\"\(f(left - (t.major ? 5 : 3)))\" y1=\"\(f(y))\" x2=\"\(f(left))\" y2=\"\(f(y))\" stroke=\"#333\"/>"
-            if let label = t.label { s += "<text class=\"ytick\" x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(esc(label))</text>" }
-            s += "\n"
-        }
+        s += Plot.ticksSVG(xTicks, frame: frame, horizontal: true) + Plot.ticksSVG(yTicks, frame: frame, horizontal: false)
         s += "<g clip-path=\"url(#plot)\">\n"
         for layer in drawn { s += Plot.render(layer, in: frame) }
         s += "</g>\n"
@@ -110,9 +96,9 @@ struct Plot {
         return s + legendSVG + "</svg>\n"
     }
 
-    /// The legend's SVG and the picture's size with it: inside the plot area when one column fits there (in
-    /// `legendCorner`, or the corner over the fewest data points), else in a panel to the right (up to two
-    /// columns of the picture's height), else below in as many columns as fit the width.
+    /// The legend's SVG and the picture's size with it: inside the plot area when one column fits in a corner
+    /// where it hides no line, marker, band or label (or in `legendCorner` when set), else in a panel to the
+    /// right (up to two columns of the picture's height), else below in as many columns as fit the width.
     private func placeLegend(_ entries: [Legend.Entry], drawn: [Layer], frame: PlotFrame, width: Double,
                              height: Double) -> (svg: String, width: Double, height: Double) {
         guard !entries.isEmpty, legend != .hidden else { return ("", width, height) }
@@ -124,8 +110,10 @@ struct Plot {
         var placement = legend
         if case .inside = placement, !fitsInside { placement = .auto }
         if placement == .auto {
-            placement = fitsInside ? .inside(legendCorner ?? bestCorner(single, drawn: drawn, frame: frame, inset: inset))
-                                   : side.columns.count <= 2 ? .right : .below
+            // Inside only where it hides nothing (or in the corner asked for); else beside the plot, else below.
+            let corner = legendCorner.map { (corner: $0, covered: 0) } ?? bestCorner(single, drawn: drawn, frame: frame, inset: inset)
+            placement = fitsInside && (corner.covered == 0 || legendCorner != nil) ? .inside(corner.corner)
+                : side.columns.count <= 2 ? .right : .below
         }
         switch placement {
         case .inside(let corner):
@@ -141,6 +129,29 @@ struct Plot {
         }
     }
 
+    /// Grid lines (at major ticks), tick marks and labels of the x axis (`horizontal`) or the y axis.
+    private static func ticksSVG(_ ticks: [Axis.Tick], frame: PlotFrame, horizontal: Bool) -> String {
+        let f = PlotGeometry.number, esc = PlotGeometry.escape
+        let (left, top, right, bottom) = (frame.left, frame.top, frame.left + frame.width, frame.top + frame.height)
+        var s = ""
+        for t in ticks {
+            let length = t.major ? 5.0 : 3.0
+            if horizontal {
+                let x = frame.px(frame.x.fraction(t.value))
+                if t.major { s += "<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(bottom))\" stroke=\"#e6e6e6\"/>" }
+                s += "<line x1=\"\(f(x))\" y1=\"\(f(bottom))\" x2=\"\(f(x))\" y2=\"\(f(bottom + length))\" stroke=\"#333\"/>"
+                if let label = t.label { s += "<text class=\"xtick\" x=\"\(f(x))\" y=\"\(f(bottom + 18))\" text-anchor=\"middle\">\(esc(label))</text>" }
+            } else {
+                let y = frame.py(frame.y.fraction(t.value))
+                if t.major { s += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(right))\" y2=\"\(f(y))\" stroke=\"#e6e6e6\"/>" }
+                s += "<line x1=\"\(f(left - length))\" y1=\"\(f(y))\" x2=\"\(f(left))\" y2=\"\(f(y))\" stroke=\"#333\"/>"
+                if let label = t.label { s += "<text class=\"ytick\" x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(esc(label))</text>" }
+            }
+            s += "\n"
+        }
+        return s
+    }
+
     /// Top-left of a legend box of `size` in a corner of the plot area.
     private static func cornerOrigin(_ c: Corner, size: (Double, Double), frame: PlotFrame, inset: Double) -> (Double, Double) {
         let right = c == .topRight || c == .bottomRight, top = c == .topRight || c == .topLeft
@@ -148,15 +159,19 @@ struct Plot {
                 top ? frame.top + inset : frame.top + frame.height - size.1 - inset)
     }
 
-    /// The corner whose legend box covers the fewest data points (ties: top right, top left, bottom right, bottom left).
-    private func bestCorner(_ legend: Legend, drawn: [Layer], frame: PlotFrame, inset: Double) -> Corner {
-        let pts = Plot.samplePoints(drawn, frame: frame).map { (frame.px($0.0), frame.py($0.1)) }
+    /// The corner whose legend box covers the fewest drawn things, and how many (ties: top right, top left,
+    /// bottom right, bottom left).
+    private func bestCorner(_ legend: Legend, drawn: [Layer], frame: PlotFrame, inset: Double) -> (corner: Corner, covered: Int) {
         let corners: [Corner] = [.topRight, .topLeft, .bottomRight, .bottomLeft]
         let counts = corners.map { c -> Int in
             let (x, y) = Plot.cornerOrigin(c, size: (legend.width, legend.height), frame: frame, inset: inset)
-            return pts.filter { $0.0 >= x - 4 && $0.0 <= x + legend.width + 4 && $0.1 >= y - 4 && $0.1 <= y + legend.height + 4 }.count
+            // The box in axis fractions, 4 px larger on every side.
+            let u0 = (x - 4 - frame.left) / frame.width, u1 = (x + legend.width + 4 - frame.left) / frame.width
+            let v0 = 1 - (y + legend.height + 4 - frame.top) / frame.height, v1 = 1 - (y - 4 - frame.top) / frame.height
+            return Plot.coverage(of: (u0...u1, v0...v1), drawn, frame: frame)
         }
-        return corners[counts.indices.min { counts[$0] < counts[$1] } ?? 0]
+        let best = counts.indices.min { counts[$0] < counts[$1] } ?? 0
+        return (corners[best], counts[best])
     }
 
     /// A size in pixels within `sizeLimits` (a non-finite one becomes the default).
@@ -201,22 +216,35 @@ struct Plot {
     }
 }
 
-/// Grayscale images in a grid (e.g. learned 8×8 digits), with a caption under each.
+/// Grayscale images in a grid (e.g. learned 8×8 digits), with a caption under each. Each image is scaled from its
+/// own minimum (white) to its maximum (black); a non-finite pixel is drawn red. The picture is wide enough for the
+/// title and the captions.
 func imageGridSVG(title: String, images: [[Double]], side: Int, captions: [String], columns: Int = 5, cell: Double = 10) -> String {
+    let columns = max(1, columns), side = max(1, side), cell = cell.isFinite ? min(max(cell, 1), 100) : 10
     let rows = (images.count + columns - 1) / columns
     let tile = Double(side) * cell, gap = 18.0
-    let width = Double(columns) * (tile + gap) + gap, height = 40 + Double(rows) * (tile + gap + 14) + gap
-    var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
-    s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"\(f(width / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(escape(title))</text>\n"
+    let captionWidth = captions.map { PlotGeometry.textWidth(PlotGeometry.truncated($0, limit: 60)) }.max() ?? 0
+    let column = max(tile, captionWidth + 6)
+    let content = Double(columns) * (column + gap) + gap
+    let titleText = PlotGeometry.truncated(title)
+    let width = max(content, PlotGeometry.textWidth(titleText, fontSize: 15) * 1.08 + 24)
+    let height = 40 + Double(rows) * (tile + gap + 14) + gap
+    let left = (width - content) / 2
+    var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
+    s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"\(f(width / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(escape(titleText))</text>\n"
     for (k, img) in images.enumerated() {
-        let ox = gap + Double(k % columns) * (tile + gap), oy = 40 + Double(k / columns) * (tile + gap + 14)
-        let lo = img.min() ?? 0, hi = img.max() ?? 1
-        for (p, v) in img.enumerated() {
-            let level = Int(255 * (1 - (hi > lo ? (v - lo) / (hi - lo) : 0)))
-            s += "<rect x=\"\(f(ox + Double(p % side) * cell))\" y=\"\(f(oy + Double(p / side) * cell))\" width=\"\(f(cell))\" height=\"\(f(cell))\" fill=\"rgb(\(level),\(level),\(level))\"/>"
+        let ox = left + gap + Double(k % columns) * (column + gap) + (column - tile) / 2, oy = 40 + Double(k / columns) * (tile + gap + 14)
+        let finite = img.filter(\.isFinite)
+        let lo = finite.min() ?? 0, hi = finite.max() ?? 1
+        for (p, v) in img.prefix(side * side).enumerated() {
+            let level = v.isFinite ? Int((255 * (1 - (hi > lo ? (v - lo) / (hi - lo) : 0))).rounded()) : -1
+            let fill = level < 0 ? "#d62728" : "rgb(\(level),\(level),\(level))"
+            s += "<rect x=\"\(f(ox + Double(p % side) * cell))\" y=\"\(f(oy + Double(p / side) * cell))\" width=\"\(f(cell))\" height=\"\(f(cell))\" fill=\"\(fill)\"/>"
         }
         s += "\n<rect x=\"\(f(ox))\" y=\"\(f(oy))\" width=\"\(f(tile))\" height=\"\(f(tile))\" fill=\"none\" stroke=\"#333\"/>"
-        if k < captions.count { s += "<text x=\"\(f(ox + tile / 2))\" y=\"\(f(oy + tile + 13))\" text-anchor=\"middle\">\(escape(captions[k]))</text>\n" }
+        if k < captions.count {
+            s += "<text x=\"\(f(ox + tile / 2))\" y=\"\(f(oy + tile + 13))\" text-anchor=\"middle\">\(escape(PlotGeometry.truncated(captions[k], limit: 60)))</text>\n"
+        }
     }
     return s + "</svg>\n"
 }
