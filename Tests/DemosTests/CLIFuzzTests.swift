@@ -69,14 +69,14 @@ struct CLIFuzzTests {
     /// Flags that make a run cheap (a few steps, tiny sets); a subcommand without an entry runs with --quick
     /// alone. Only the flags a subcommand declares are used, and never the flag under test.
     static let cheap: [String: [(String, String?)]] = [
-        "anti-distillation": [("outer-steps", "20"), ("k-grid", "1"), ("eta-grid", "0.1"), ("methods", "exact,neumann:1")],
+        "anti-distillation": [("outer-steps", "20"), ("k-grid", "1"), ("cg-grid", "1"), ("eta-grid", "0.1"), ("methods", "exact,neumann:1")],
         "two-points": [("outer-steps", "20"), ("neumann", "1")],
         "rings": [("outer-steps", "4"), ("cold-outer-steps", "2"), ("cold-inner-steps", "3"), ("points-per-class", "10"),
                   ("width", "8"), ("unroll", "2")],
         "kaczmarz": [("cycles", "2")],
         "digits": [("outer-steps", "3"), ("cold-outer-steps", "2"), ("cold-inner-steps", "3"), ("unroll", "2"), ("skip-augmentation", nil)],
         "spectral-filter": [("terms", "2"), ("eigenvalues", "10")],
-        "short-horizon": [("horizons", "1,3"), ("meta-horizons", "3"), ("iterations", "5")],
+        "short-horizon": [("horizons", "1,3"), ("offline-horizons", "10"), ("constant-horizons", "10"), ("iterations", "5"), ("offline-iterations", "5")],
         "solution-concepts": [("points", "20"), ("outer-steps", "3")],
     ]
 
