@@ -15,10 +15,15 @@ enum ShortHorizonOutput {
         var ratioPlot = Plot(title: "Greedy loss ÷ best searched loss after T steps (1 = greedy is as good)", xLabel: "horizon T",
                              yLabel: "greedy ÷ searched", xLog: true, yLog: true)
         let hs = horizons.map(Double.init)
-        for (i, (s, row)) in zip(settings, comparisons).enumerated() {
+        // Grouped by optimizer (SGD solid, momentum dashed with squares); one colour per problem in both groups.
+        for (s, row) in zip(settings, comparisons) {
             let ratios = row.map { $0.greedyLoss / $0.best.loss }
-            ratioPlot.line(s.label, hs, ratios, color: Plot.color(i), width: 2, dashed: s.momentum)
-            ratioPlot.points(nil, hs, ratios, color: Plot.color(i), size: 3, marker: s.momentum ? .square : .circle)
+            let group = s.momentum ? "momentum" : "SGD"
+            let problem = settings.filter { $0.momentum == s.momentum }.firstIndex { $0.key == s.key } ?? 0
+            let style = Plot.Style(color: Plot.color(problem), dash: s.momentum ? .dashed : .solid)
+            let name = s.label.hasPrefix(group + ", ") ? String(s.label.dropFirst(group.count + 2)) : s.label
+            ratioPlot.line(name, hs, ratios, style: style, width: 2, group: group)
+            ratioPlot.points(nil, hs, ratios, style: Plot.Style(color: style.color, marker: s.momentum ? .square : .circle), size: 3)
             try ctx.out.writeColumns("greedy_vs_searched_\(s.key).csv", [("horizon", hs), ("greedy_loss", row.map(\.greedyLoss)),
                                                                           ("searched_loss", row.map(\.best.loss))])
         }

@@ -94,19 +94,24 @@ enum TwoPoints: Subcommand {
         plot.layers.append(.arrows(xs: fx, ys: fy, dxs: fdx, dys: fdy, color: "#b0b0b0"))
         // The solution line r₁λ₁ + r₂λ₂ = y.
         if abs(r[1]) > 1e-12 {
-            plot.line("valid outer solutions", [lo, hi], [lo, hi].map { (y - r[0] * $0) / r[1] }, color: "#000000", width: 1.5, dashed: true)
+            // Grey and solid: black dashed is the exact trajectory's look.
+            plot.line("valid outer solutions", [lo, hi], [lo, hi].map { (y - r[0] * $0) / r[1] }, style: Plot.Style(color: "#555555"), width: 1.5,
+                      group: "reference")
         }
         // Exact last, dashed and on top: Neumann with a large K follows nearly the same path and would hide it.
         let order = results.indices.filter { results[$0].0.kind != .exact } + results.indices.filter { results[$0].0.kind == .exact }
-        for i in order {
+        // Grouped by family in the legend; a colour per method (they are mostly one family, Neumann with several K);
+        // the end point in the method's colour.
+        for (n, i) in order.enumerated() {
             let (spec, traj) = results[i]
             let isExact = spec.kind == .exact
-            plot.line(isExact ? "exact (dashed, drawn on top)" : spec.label, traj.map { $0[0] }, traj.map { $0[1] },
-                      color: isExact ? "#000000" : Plot.color(i), width: isExact ? 2 : 4, dashed: isExact)
-            plot.points(nil, [traj.last![0]], [traj.last![1]], color: isExact ? "#000000" : Plot.color(i), size: isExact ? 3.5 : 6,
-                        marker: isExact ? .square : .circle)
+            let style = isExact ? Plot.Style(color: "#000000", dash: .dashed) : Plot.style(n)
+            plot.line(isExact ? "exact (dashed, drawn on top)" : spec.label, traj.map { $0[0] }, traj.map { $0[1] }, style: style,
+                      width: isExact ? 2 : 4, group: isExact ? "reference" : spec.family)
+            plot.points(nil, [traj.last![0]], [traj.last![1]], style: Plot.Style(color: style.color, marker: isExact ? .square : .circle),
+                        size: isExact ? 3.5 : 6)
         }
-        plot.points("closest to λ₀", [closest[0]], [closest[1]], color: "#ffd700", size: 6, marker: .star)
+        plot.points("closest to λ₀", [closest[0]], [closest[1]], style: Plot.Style(color: "#ffd700", marker: .star), size: 6, group: "reference")
         plot.legendCorner = .bottomRight   // the solution line leaves through the top right
         try ctx.out.write(plot.svg(), to: "trajectories.svg")
         for (spec, traj) in results {

@@ -18,6 +18,18 @@ struct MethodSpec: Equatable {
         }
     }
 
+    /// The method's family, for grouped legends (`Plot.series(_:_:_:group:)`): one colour per family.
+    var family: String {
+        switch kind {
+        case .exact: "exact"
+        case .identity: "identity"
+        case .neumann: "Neumann"
+        case .cg: "CG"
+        case .damped: "damped"
+        case .unrolled: "unrolled"
+        }
+    }
+
     /// Parses one spec; a malformed one (e.g. `neumann:abc`) is a usage error naming the flag.
     static func parse(_ s: String, flag: String) throws -> MethodSpec {
         let parts = s.split(separator: ":", maxSplits: 1).map(String.init)
