@@ -59,8 +59,11 @@ enum ShortHorizonOutput {
         var metaPlot = Plot(title: "Offline schedules α₀/(1 + k/K)^β fitted per horizon", xLabel: "step k", yLabel: "rate α_k", xLog: true, yLog: true)
         let last = Double(offline.max() ?? 1)
         let ks = (0..<200).map { pow(last, Double($0) / 199) - 1 + 1e-9 }.map { max($0, 1) }
+        // Each schedule up to its own horizon (it is never used past it); light (short T) to dark (long T) blue.
         for (i, f) in fits.enumerated() {
-            metaPlot.line("fitted for T = \(f.horizon)", ks, ks.map { f.best.initialRate * pow(1 + $0 / f.best.timeScale, -f.best.power) }, color: Plot.color(i))
+            let steps = ks.filter { $0 <= Double(max(f.horizon, 2)) }
+            metaPlot.line("fitted for T = \(f.horizon)", steps, steps.map { f.best.initialRate * pow(1 + $0 / f.best.timeScale, -f.best.power) },
+                          style: Plot.Style(color: Plot.ramp(fits.map(\.horizon).sorted().firstIndex(of: f.horizon) ?? i, of: fits.count)), width: 2)
         }
         metaPlot.legendCorner = .bottomLeft
         try ctx.out.write(metaPlot.svg(), to: "offline_schedules.svg")

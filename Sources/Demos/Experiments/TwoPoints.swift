@@ -100,12 +100,14 @@ enum TwoPoints: Subcommand {
         }
         // Exact last, dashed and on top: Neumann with a large K follows nearly the same path and would hide it.
         let order = results.indices.filter { results[$0].0.kind != .exact } + results.indices.filter { results[$0].0.kind == .exact }
-        // Grouped by family in the legend; a colour per method (they are mostly one family, Neumann with several K);
-        // the end point in the method's colour.
-        for (n, i) in order.enumerated() {
+        // Neumann K = 1, 2, 5, … light to dark blue (its family's colour), so K reads off the colour; the end point
+        // in the method's colour.
+        let sortedK = results.compactMap { $0.0.k }.sorted()
+        for i in order {
             let (spec, traj) = results[i]
             let isExact = spec.kind == .exact
-            let style = isExact ? Plot.Style(color: "#000000", dash: .dashed) : Plot.style(n)
+            let rank = sortedK.firstIndex(of: spec.k ?? 0) ?? 0
+            let style = isExact ? Plot.Style(color: "#000000", dash: .dashed) : Plot.Style(color: Plot.ramp(rank, of: sortedK.count))
             plot.line(isExact ? "exact (dashed, drawn on top)" : spec.label, traj.map { $0[0] }, traj.map { $0[1] }, style: style,
                       width: isExact ? 2 : 4, group: isExact ? "reference" : spec.family)
             plot.points(nil, [traj.last![0]], [traj.last![1]], style: Plot.Style(color: style.color, marker: isExact ? .square : .circle),

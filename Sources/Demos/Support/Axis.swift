@@ -86,8 +86,10 @@ struct Axis: Equatable {
             let c = (lo + hi) / 2
             lo = c - 1; hi = c + 1
         } else if !explicit {
-            // ×1.15 on each side, as a linear axis pads 4 %.
-            lo -= 0.0607; hi += 0.0607
+            // 4 % of the decades on each side, as a linear axis pads 4 % (at least ×1.15), so that no curve
+            // starts on the frame.
+            let pad = max(0.0607, 0.04 * (hi - lo))
+            lo -= pad; hi += pad
         }
         if hi > limits.upperBound { lo -= hi - limits.upperBound; hi = limits.upperBound }
         if lo < limits.lowerBound { hi += limits.lowerBound - lo; lo = limits.lowerBound }
