@@ -47,11 +47,12 @@ extension Plot {
                      marker: shade == 0 ? nil : cycleMarkers[(shade - 1) % cycleMarkers.count])
     }
 
-    /// Colour `i` of `n` on a ramp from light to dark blue (#9ecae1 → #08306b): for the members of one family
-    /// ordered by a parameter (Neumann K = 1, 2, 5, …), so the order reads off the colour.
+    /// Colour `i` of `n` on a ramp from light to dark blue (#9ecae1 → #08519c, not so dark that black drawn on it
+    /// is lost): for the members of one family ordered by a parameter (Neumann K = 1, 2, 5, …), so the order reads
+    /// off the colour.
     static func ramp(_ i: Int, of n: Int) -> String {
         let t = n > 1 ? min(max(Double(i) / Double(n - 1), 0), 1) : 1
-        let light = [158.0, 202, 225], dark = [8.0, 48, 107]
+        let light = [158.0, 202, 225], dark = [8.0, 81, 156]
         let c = zip(light, dark).map { Int(($0 + ($1 - $0) * t).rounded()) }
         return String(format: "#%02x%02x%02x", c[0], c[1], c[2])
     }
