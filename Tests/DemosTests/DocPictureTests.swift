@@ -12,7 +12,8 @@ struct DocPictureTests {
 
     /// Pictures not yet regenerated with the current plot code (their demos are being reworked elsewhere; the
     /// final picture refresh of issue 16 regenerates them and empties this list).
-    static let awaitingRefresh: Set<String> = []
+    /// digits-synthetic_images.svg: its title runs past the 148-px picture (imageGridSVG now widens the picture).
+    static let awaitingRefresh: Set<String> = ["digits-synthetic_images.svg"]
 
     @Test func everyDocsPictureIsLegible() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.img.path).filter { $0.hasSuffix(".svg") }.sorted()
