@@ -79,9 +79,24 @@ regen_kaczmarz() {
 }
 
 # ---- digits (docs/demos/digits.md) --------------------------------------------------------------------------
+# Table 3 / Fig. 9 over seeds 0–4: one image (with the augmentation network), ten images, and the ablations the page
+# quotes (cold start with the truncated hypergradient; warm start with K = 1 and 20; a Glorot-sized w₀). One thread per
+# run (TAPE_THREADS=1): on a shared machine the two-thread kernels mostly wait, and the numbers do not depend on it.
 regen_digits() {
-    demo digits digits
-    pictures digits synthetic_images soft_labels
+    export TAPE_THREADS=1
+    spread digits-seeds digits 0..4
+    spread digits-10-seeds digits 0..4 -- --images 10 --skip-augmentation
+    spread digits-truncated digits 0..4 -- --cold-hypergradient truncated --skip-augmentation
+    spread digits-unroll digits 0..4 --set unroll=1,20 -- --skip-augmentation
+    spread digits-glorot digits 0..4 --set images=1,10 -- --init-scale 0.16 --skip-augmentation
+    local f
+    for f in accuracy soft_label_final synthetic_images soft_labels; do
+        cp "$OUT/digits-seeds/seed=0/$f.svg" "$IMG/digits-$f.svg"
+    done
+    for f in accuracy synthetic_images; do cp "$OUT/digits-10-seeds/seed=0/$f.svg" "$IMG/digits-10-$f.svg"; done
+    cp "$OUT/digits-seeds/seed=0/stdout.txt" "$OUT/digits.txt"
+    cp "$OUT/digits-10-seeds/seed=0/stdout.txt" "$OUT/digits-10.txt"
+    unset TAPE_THREADS
 }
 
 # ---- spectral-filter (docs/demos/spectral-filter.md) --------------------------------------------------------

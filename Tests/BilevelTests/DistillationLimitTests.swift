@@ -59,6 +59,23 @@ struct DistillationLimitTests {
         #expect(parts[0].norm > 1e-3 && parts[1].norm > 1e-3)
     }
 
+    /// Why cold start does not use the implicit hypergradient: at the converged w∞ the exact (min-norm, H⁺) implicit
+    /// hypergradient is the derivative of projecting a point that is already on the solution set. It agrees with the
+    /// derivative of training from w₀ in the label logits (moving Z shifts the solution set in parallel), but not in
+    /// the images, where the solution set also turns and w₀ — off the set — feels the turn.
+    @Test func implicitHypergradientAgreesInTheLabelsButNotInTheImages() throws {
+        let (p, w0) = Self.problem(k: 2)
+        let lambda = p.initialLambda
+        let converged = try #require(p.solveInner(lambda: lambda, from: w0))
+        let closed = try ConvergedTrainingHypergradient().hypergradient(of: p, lambda: lambda, weights: w0,
+                                                                        context: HypergradientContext(initialWeights: w0)).gradient
+        let implicit = try ExactHypergradient().hypergradient(of: p, lambda: lambda, weights: converged,
+                                                              context: HypergradientContext(initialWeights: w0)).gradient
+        let (c, i) = (p.layout.tensors(of: closed), p.layout.tensors(of: implicit))
+        #expect(relativeError(i[1], c[1]) < 1e-6, "label logits: \(relativeError(i[1], c[1]))")
+        #expect(relativeError(i[0], c[0]) > 0.05, "images: \(relativeError(i[0], c[0]))")
+    }
+
     @Test func noClosedFormWhereItDoesNotApply() throws {
         let (hard, w0) = Self.problem(k: 1, softLabels: false)
         #expect(hard.solveInner(lambda: hard.initialLambda, from: w0) == nil, "hard labels: the minimum is at infinity")

@@ -17,7 +17,8 @@ enum DigitsAugmentation {
         .option("aug-width", "hidden width h of the augmentation network a(x) = x + MLP(x); 0: linear a(x) = x + xA + b", default: "32"),
         .option("aug-train", "training images the classifier sees (augmented)", default: "50"),
         .option("aug-steps", "outer steps, the same for warm and cold start", default: "1000 (quick: 300)"),
-        .option("aug-inner-lr", "inner SGD step (warm start, cold start, re-training, baseline)", default: "0.5"),
+        .option("aug-inner-lr", "warm start's inner SGD step (and its unrolled hypergradient's)", default: "0.5"),
+        .option("aug-cold-inner-lr", "inner SGD step of cold start, re-training and the baseline", default: "0.1"),
         .option("aug-outer-lr", "outer Adam step", default: "0.01"),
         .option("aug-unroll", "K, inner steps unrolled from the current w for warm start's hypergradient", default: "5"),
         .option("aug-weight-decay", "δ, the classifier's L2 penalty (δ/2)‖w‖² in J_in", default: "0.001"),
@@ -27,7 +28,7 @@ enum DigitsAugmentation {
 
     struct Settings {
         var width, trainingImages, steps, unroll, coldInnerSteps: Int
-        var innerLR, outerLR, weightDecay: Double
+        var innerLR, coldInnerLR, outerLR, weightDecay: Double
 
         init(_ args: Arguments, quick: Bool) throws {
             width = try args.int("aug-width", default: 32, in: 0...4096)
@@ -36,6 +37,7 @@ enum DigitsAugmentation {
             unroll = try args.int("aug-unroll", default: 5, in: 1...100_000)
             coldInnerSteps = try args.int("aug-cold-inner-steps", default: quick ? 100 : 200, in: 1...1_000_000)
             innerLR = try args.double("aug-inner-lr", default: 0.5, in: 1e-9...100)
+            coldInnerLR = try args.double("aug-cold-inner-lr", default: 0.1, in: 1e-9...100)
             outerLR = try args.double("aug-outer-lr", default: 0.01, in: 1e-9...100)
             weightDecay = try args.double("aug-weight-decay", default: 0.001, in: 0...100)
         }
@@ -82,12 +84,12 @@ enum DigitsAugmentation {
         let network = Network(inputs: d, width: s.width, seed: ctx.seed &+ 6)
         let problem = problem(network: network, classifier: classifier, train: train, validation: validation, weightDecay: s.weightDecay,
                               initialWeights: classifier.initialParameters(using: &g))
-        let sgd = SGD(learningRate: s.innerLR)
-        let cold = ColdStart(optimizer: sgd, steps: s.coldInnerSteps)
+        let sgd = SGD(learningRate: s.innerLR), coldSGD = SGD(learningRate: s.coldInnerLR)
+        let cold = ColdStart(optimizer: coldSGD, steps: s.coldInnerSteps)
         let warmRun = try BilevelSolver(problem: problem, method: TruncatedUnrolling(steps: s.unroll, optimizer: sgd),
                                         concept: WarmStart(optimizer: sgd), outerOptimizer: Adam(learningRate: s.outerLR),
                                         maxOuterSteps: s.steps, progress: progress(ctx, "augmentation warm")).run()
-        let coldRun = try BilevelSolver(problem: problem, method: FullUnrolling(steps: s.coldInnerSteps, optimizer: sgd),
+        let coldRun = try BilevelSolver(problem: problem, method: FullUnrolling(steps: s.coldInnerSteps, optimizer: coldSGD),
                                         concept: cold, outerOptimizer: Adam(learningRate: s.outerLR),
                                         maxOuterSteps: s.steps, progress: progress(ctx, "augmentation cold")).run()
         let w0 = problem.initialWeightsValue
@@ -109,14 +111,14 @@ enum DigitsAugmentation {
              paper[name].map { String(format: "%.2f %%", $0) } ?? "—"]
         }))
         ctx.say("warm: 1 SGD step per outer step, \(TruncatedUnrolling(steps: s.unroll, optimizer: sgd).name) hypergradient; cold, re-training and " +
-                "no augmentation: \(s.coldInnerSteps) SGD steps from w₀ (cold: fully unrolled hypergradient); final warm a(x) moves x by " +
+                "no augmentation: \(s.coldInnerSteps) SGD steps (step \(fmt(s.coldInnerLR))) from w₀ (cold: fully unrolled hypergradient); final warm a(x) moves x by " +
                 "\(fmt(100 * drift, 3)) % on average")
         return .object(rows.map { name, w in
             (name, .object([("validation_accuracy", .number(accuracy(w, validation))), ("test_accuracy", .number(accuracy(w, test)))]))
         } + [("warm_augmentation_relative_change", .number(drift)),
              ("paper", .object(paper.sorted { $0.key < $1.key }.map { ($0.key + "_test_accuracy", .number($0.value / 100)) })),
              ("settings", .object([("width", .int(s.width)), ("training_images", .int(train.count)), ("outer_steps", .int(s.steps)),
-                                   ("inner_lr", .number(s.innerLR)), ("outer_lr", .number(s.outerLR)), ("unroll", .int(s.unroll)),
+                                   ("inner_lr", .number(s.innerLR)), ("cold_inner_lr", .number(s.coldInnerLR)), ("outer_lr", .number(s.outerLR)), ("unroll", .int(s.unroll)),
                                    ("weight_decay", .number(s.weightDecay)), ("cold_inner_steps", .int(s.coldInnerSteps))]))])
     }
 

@@ -27,7 +27,7 @@ enum DigitsFigures {
         plot.line("warm start", warm.trajectory.step.map(Double.init), accuracy(warm), color: Plot.color(0))
         plot.line("cold start", cold.trajectory.step.map(Double.init), accuracy(cold), color: Plot.color(1))
         plot.line("warm λ, re-trained from w₀", retrainSteps, retrainAccuracy, color: Plot.color(2), dashed: true)
-        plot.legendCorner = .bottomRight
+        plot.legendCorner = .topLeft
         try ctx.out.write(plot.svg(), to: "accuracy.svg")
         try ctx.out.writeColumns("accuracy_warm_cold.csv", [("step", warm.trajectory.step.map(Double.init)), ("warm", accuracy(warm)),
                                                             ("cold", accuracy(cold))])
@@ -58,7 +58,7 @@ enum DigitsFigures {
         }
         try ctx.out.writeCSV("synthetic_images.csv", header: ["image"] + (0..<d).map { "pixel\($0)" },
                              rows: pictures.enumerated().map { [Double($0.offset)] + $0.element })
-        try ctx.out.write(imageGridSVG(title: "Synthetic images (top soft label), warm then cold", images: pictures, side: side,
+        try ctx.out.write(imageGridSVG(title: k == 1 ? "Synthetic image: warm, cold" : "Synthetic images: warm (rows 1–2), cold (rows 3–4)", images: pictures, side: side,
                                        captions: captions, columns: k == 1 ? 2 : min(5, k), cell: side > 8 ? 4 : 14), to: "synthetic_images.svg")
 
         // The soft label of image 0 over the warm run: stacked areas.
@@ -81,8 +81,9 @@ enum DigitsFigures {
         func rows(_ t: Tensor) -> JSON { .array((0..<t.shape.rows).map { i in .numbers(Array(t.scalars[i * t.shape.cols..<(i + 1) * t.shape.cols])) }) }
         return [("synthetic_images", rows(problem.syntheticInputs(warm.lambda))), ("soft_labels", rows(warmLabels)),
                 ("cold_soft_labels", rows(coldLabels)),
-                ("curves", .object([("step", .numbers(warm.trajectory.step.map(Double.init))), ("warm_accuracy", .numbers(accuracy(warm))),
-                                    ("cold_accuracy", .numbers(accuracy(cold))), ("retrained_step", .numbers(retrainSteps)),
-                                    ("retrained_accuracy", .numbers(retrainAccuracy))]))]
+                // Fig. 9a's curves as series for `collect` (a "step" array is the x axis of the series beside it).
+                ("accuracy_curves", .object([("step", .numbers(warm.trajectory.step.map(Double.init))), ("warm", .numbers(accuracy(warm))),
+                                             ("cold", .numbers(accuracy(cold)))])),
+                ("retrained_curve", .object([("step", .numbers(retrainSteps)), ("accuracy", .numbers(retrainAccuracy))]))]
     }
 }
