@@ -52,10 +52,43 @@ pictures() {
     for f in "$@"; do cp "$OUT/$name/$f.svg" "$IMG/$name-$f.svg"; done
 }
 
+# splice PAGE ID FILE: replaces what stands between "<!-- BEGIN GENERATED ID -->" and "<!-- END GENERATED ID -->"
+# in docs/demos/PAGE by FILE (a table a demo wrote as markdown).
+splice() {
+    python3 - "$ROOT/docs/demos/$1" "$2" "$3" <<'PY'
+import sys
+page, ident, src = sys.argv[1:]
+text = open(page).read()
+begin, end = f"<!-- BEGIN GENERATED {ident} -->", f"<!-- END GENERATED {ident} -->"
+if begin not in text or end not in text:
+    sys.exit(f"{page}: markers for '{ident}' not found")
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+open(page, "w").write(head + begin + "\n" + open(src).read().rstrip("\n") + "\n" + end + tail)
+PY
+}
+
 # ---- anti-distillation (docs/demos/anti-distillation.md) ----------------------------------------------------
+# Fig. 10/11/14/15 on the paper's setup, the line search, the original point off the grid, Fig. 16 (linear
+# amplitudes), Fig. 17 (F = 4), Fig. 18 (MLP, inner SGD lr 0.01, 5000 steps). Tables are spliced into the page.
 regen_anti_distillation() {
     demo anti-distillation anti-distillation
-    pictures anti-distillation points_and_fits norms_vs_K norms_vs_eta
+    pictures anti-distillation points_and_fits norms_vs_K cg_vs_K norms_vs_eta outer_dynamics
+    splice anti-distillation.md ad-default "$OUT/anti-distillation/summary.md"
+    demo anti-distillation-auto anti-distillation --outer-lr auto --k-grid 1 --cg-grid 21 --eta-grid 1
+    splice anti-distillation.md ad-auto "$OUT/anti-distillation-auto/summary.md"
+    demo anti-distillation-offgrid anti-distillation --original 0.5:1 --k-grid 1 --eta-grid 1
+    pictures anti-distillation-offgrid cg_vs_K
+    splice anti-distillation.md ad-offgrid "$OUT/anti-distillation-offgrid/summary.md"
+    demo anti-distillation-linear anti-distillation --amplitudes linear
+    pictures anti-distillation-linear points_and_fits norms_vs_K
+    splice anti-distillation.md ad-linear "$OUT/anti-distillation-linear/summary.md"
+    demo anti-distillation-f4 anti-distillation --frequencies 4
+    pictures anti-distillation-f4 points_and_fits
+    splice anti-distillation.md ad-f4 "$OUT/anti-distillation-f4/summary.md"
+    demo anti-distillation-mlp anti-distillation --model mlp
+    pictures anti-distillation-mlp points_and_fits outer_dynamics
+    splice anti-distillation.md ad-mlp "$OUT/anti-distillation-mlp/summary.md"
 }
 
 # ---- two-points (docs/demos/two-points.md) ------------------------------------------------------------------
@@ -108,7 +141,8 @@ regen_spectral_filter() {
 # ---- short-horizon (docs/demos/short-horizon.md) ------------------------------------------------------------
 regen_short_horizon() {
     demo short-horizon short-horizon
-    pictures short-horizon loss_vs_horizon schedules meta_schedules
+    pictures short-horizon greedy_vs_searched schedules offline_schedules
+    splice short-horizon.md "short-horizon claims.md" "$OUT/short-horizon/claims.md"
 }
 
 # ---- solution-concepts (docs/demos/solution-concepts.md) ----------------------------------------------------
