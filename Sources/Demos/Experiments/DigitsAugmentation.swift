@@ -17,8 +17,10 @@ enum DigitsAugmentation {
         .option("aug-width", "hidden width h of the augmentation network a(x) = x + MLP(x); 0: linear a(x) = x + xA + b", default: "32"),
         .option("aug-train", "training images the classifier sees (augmented)", default: "50"),
         .option("aug-steps", "outer steps, the same for warm and cold start", default: "1000 (quick: 300)"),
-        .option("aug-inner-lr", "warm start's inner SGD step (and its unrolled hypergradient's)", default: "0.5"),
-        .option("aug-cold-inner-lr", "inner SGD step of cold start, re-training and the baseline", default: "0.1"),
+        .option("aug-inner-lr", "inner SGD step of warm start (and its unrolled hypergradient), cold start, re-training and the baseline",
+                default: "0.5"),
+        .option("aug-cold-inner-lr", "a different inner SGD step for cold start, re-training and the baseline (a sensitivity check)",
+                default: "--aug-inner-lr"),
         .option("aug-outer-lr", "outer Adam step", default: "0.01"),
         .option("aug-unroll", "K, inner steps unrolled from the current w for warm start's hypergradient", default: "5"),
         .option("aug-weight-decay", "δ, the classifier's L2 penalty (δ/2)‖w‖² in J_in", default: "0.001"),
@@ -37,7 +39,9 @@ enum DigitsAugmentation {
             unroll = try args.int("aug-unroll", default: 5, in: 1...100_000)
             coldInnerSteps = try args.int("aug-cold-inner-steps", default: quick ? 100 : 200, in: 1...1_000_000)
             innerLR = try args.double("aug-inner-lr", default: 0.5, in: 1e-9...100)
-            coldInnerLR = try args.double("aug-cold-inner-lr", default: 0.1, in: 1e-9...100)
+            // One step size for every inner run by default: a smaller one only for cold start would handicap the baseline
+            // (seed 0, 100 outer steps: cold 0.946 test accuracy at 0.5, 0.914 at 0.1).
+            coldInnerLR = try args.double("aug-cold-inner-lr", default: innerLR, in: 1e-9...100)
             outerLR = try args.double("aug-outer-lr", default: 0.01, in: 1e-9...100)
             weightDecay = try args.double("aug-weight-decay", default: 0.001, in: 0...100)
         }
