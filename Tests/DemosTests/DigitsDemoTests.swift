@@ -81,6 +81,21 @@ struct DigitsDemoTests {
         }
     }
 
+    /// The augmentation part's baseline gets the same inner step as warm start unless asked otherwise: a smaller step for
+    /// cold start, re-training and the no-augmentation baseline alone would handicap them.
+    @Test func augmentationColdStartGetsWarmStartsInnerStep() throws {
+        for (extra, expected) in [([String](), 0.3), (["--aug-cold-inner-lr", "0.05"], 0.05)] {
+            let out = freshFolder()
+            let console = CapturedConsole()
+            let status = DemoCLI.run(["digits", "--outer-steps", "2", "--aug-steps", "2", "--aug-width", "4", "--aug-cold-inner-steps", "3",
+                                      "--aug-inner-lr", "0.3", "--out", out.path] + extra, console: console.console())
+            #expect(status == 0, "\(console.err)")
+            let settings = try #require((try readResult(out)["augmentation"] as? [String: Any])?["settings"] as? [String: Any])
+            #expect(number(settings["inner_lr"]) == 0.3 && number(settings["cold_inner_lr"]) == expected, "\(extra): \(settings)")
+            #expect(console.out.contains("(step \(fmt(expected)))"), "the table's note names cold start's step")
+        }
+    }
+
     /// The augmentation network feeds the classifier its augmented inputs only: with the linear augmentation
     /// a(x) = x + xA + b at A = −I, b = 0 every input maps to 0, so J_in cannot depend on the training images — it would if
     /// the clean images were trained on as well.
