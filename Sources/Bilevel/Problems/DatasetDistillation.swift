@@ -58,7 +58,8 @@ public struct DatasetDistillation<M: Model>: BilevelProblem {
     /// The point gradient descent on J_in converges to from w₀, in closed form, when the inner problem is a linear
     /// softmax classifier with soft labels and no weight decay (nil otherwise, or when the synthetic inputs are linearly
     /// dependent): the projection of w₀ onto the solution set, W̃∞ = W̃₀ + X̄ᵀ (X̄X̄ᵀ)⁻¹ P(Z − X̄W̃₀)  (see
-    /// `convergedWeights(lambda:from:)`). `ColdStart` and `retrain` use it as the inner solve.
+    /// `convergedWeights(lambda:from:)`). Not a `ClosedFormInnerSolution` conformance, since it applies only in that
+    /// case: `ColdStart` keeps running its optimizer; the digits demo trains to convergence with it.
     public func solveInner(lambda: Tensor, from w0: Tensor) -> Tensor? {
         guard let inverseGram = limitInverseGram(lambda) else { return nil }
         return Tape().evaluate({ v in limitExpression(lambda: v[0], from: w0, inverseGram: inverseGram) }, at: [lambda])
@@ -166,7 +167,9 @@ public struct ConvergedTrainingHypergradient: HypergradientMethod {
         guard let distillation = problem as? DatasetDistillation<LinearModel> else {
             throw BilevelError("\(name): needs a DatasetDistillation problem with a LinearModel, got \(P.self)")
         }
-        let w0 = context.initialWeights
+        guard let w0 = context.initialWeights else {
+            throw BilevelError("\(name): needs w₀, the weights training starts from: pass initialWeights:")
+        }
         guard distillation.solveInner(lambda: lambda, from: w0) != nil else {
             throw BilevelError("\(name): no closed-form limit at this λ — it needs soft labels, no weight decay and linearly " +
                                "independent synthetic inputs (two synthetic images became identical?)")

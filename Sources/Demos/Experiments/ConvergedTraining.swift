@@ -12,7 +12,7 @@ struct ConvergedTraining: SolutionConcept {
     func initialInnerState(weights w0: Tensor) -> InnerState { InnerState(optimizer: SGD(learningRate: 1).initialState(weights: w0)) }
 
     func updateInner<P: BilevelProblem>(_ problem: P, lambda: Tensor, state: inout InnerState, initialWeights w0: Tensor) throws {
-        guard let w = problem.solveInner(lambda: lambda, from: w0) else {
+        guard let w = (problem as? DatasetDistillation<LinearModel>)?.solveInner(lambda: lambda, from: w0) else {
             throw BilevelError("\(name): the problem has no closed-form converged solution at this λ (it needs a linear classifier " +
                                "with soft labels, no weight decay and linearly independent synthetic inputs)")
         }
