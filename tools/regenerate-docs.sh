@@ -113,8 +113,8 @@ regen_kaczmarz() {
 
 # ---- digits (docs/demos/digits.md) --------------------------------------------------------------------------
 # Table 3 / Fig. 9 over seeds 0–4: one image (with the augmentation network, 500 outer steps instead of the default
-# 1000: about 2 min a seed on one core instead of 4) and ten images, at the demo's defaults otherwise; then one quick
-# run whose numbers the page quotes with check markers. The tables are written from the sweeps' summary.csv and
+# 1000: about 2 min a seed on one core instead of 4) and ten images, at the demo's defaults otherwise; two ablations;
+# then one quick run whose numbers the page quotes with check markers. About 25 min on one free core (JOBS=1). The tables are written from the sweeps' summary.csv and
 # result.json files and spliced into digits.md and README.md. One thread per run (TAPE_THREADS=1): the numbers do not
 # depend on it, and on a shared machine two-thread kernels mostly wait.
 regen_digits() {
@@ -137,8 +137,8 @@ regen_digits() {
     cp "$OUT/digits-10/seed=0/stdout.txt" "$OUT/digits-10-seed0.txt"
 }
 
-# digits_tables OUT: the page's tables as markdown in OUT/digits-tables/{table-1, table-10, augmentation, check,
-# readme}.md, from the sweeps' summary.csv (mean ± sample sd [min, max] over the seeds), their per-seed result.json
+# digits_tables OUT: the page's tables as markdown in OUT/digits-tables/{table-1, table-10, ablations, augmentation,
+# check, readme}.md, from the sweeps' summary.csv (mean ± sample sd [min, max] over the seeds), their per-seed result.json
 # (how many seeds show each ordering) and the quick run's result.json (the numbers the check markers hold).
 digits_tables() {
     python3 - "$1" <<'PY'
