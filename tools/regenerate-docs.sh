@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# Regenerates every number and picture quoted in docs/demos: runs each demo at the settings its page states (one
-# run per seed where the page quotes mean ± spread), keeps the output in out/docs/<name>/ with the printed tables in
-# out/docs/<name>.txt, and copies the pictures into docs/demos/img/.
+# Regenerates every number and picture quoted in docs/demos: runs each demo at the settings its page states (a
+# sweep over seeds + collect where the page quotes mean ± spread), keeps the output in out/docs/<name>/ with the
+# printed tables in out/docs/<name>.txt, and copies the pictures into docs/demos/img/.
 #
-#   tools/regenerate-docs.sh                          # every demo
-#   tools/regenerate-docs.sh rings strongly-convex    # some (names as listed by --list)
+#   tools/regenerate-docs.sh                    # every demo
+#   tools/regenerate-docs.sh kaczmarz rings     # some (names as listed by --list)
 #   tools/regenerate-docs.sh --list
 #
 # Environment: DEMOS=path/to/Demos skips the build (default: swift build -c release, then .build/release/Demos);
-# OUT (default out/docs); KEEP=1 keeps finished seeds of a previous run. TAPE_THREADS=1 is set unless given: on a shared machine one thread per run is faster.
+# OUT (default out/docs); JOBS, the parallel runs of a sweep (default: all cores).
+#
+# Then quote the numbers from out/docs/<name>.txt (sweeps: the table collect prints, and summary.csv). The
+# numbers that carry a <!-- check: … --> marker are held against a fresh run by the tests, so a page that was not
+# updated fails `swift test -c release -Xswiftc -enable-testing --filter DocNumberTests` (markers: support.md).
 #
 # Layout: one function regen_<name> per demo page below, each in its own block; the dispatcher finds them by
-# name, so adding a demo is adding a block (no list to edit). Helpers: demo, seeds, pictures.
+# name, so adding a demo is adding a block (no list to edit). Helpers: demo, spread, pictures.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${OUT:-$ROOT/out/docs}"
 IMG="$ROOT/docs/demos/img"
-export TAPE_THREADS="${TAPE_THREADS:-1}"
+JOBS="${JOBS:-$(nproc)}"
 
 # demo NAME ARGS…: a fresh `Demos ARGS… --out $OUT/NAME`; its stdout (the tables) also in $OUT/NAME.txt.
 demo() {
@@ -29,34 +33,16 @@ demo() {
     "$DEMOS" "$@" --out "$OUT/$name" | tee "$OUT/$name.txt"
 }
 
-# seeds NAME FIRST LAST PATHS -- ARGS…: `Demos ARGS… --seed S --out $OUT/NAME/seed-S` for S = FIRST … LAST (fresh;
-# with KEEP=1 a seed whose result.json exists is kept, to resume an interrupted regeneration), then mean ± sample standard deviation, min and max over the seeds of each
-# comma-separated result.json PATH (a.b[2]) into $OUT/NAME.txt.
-# (A stand-in for `Demos sweep` + `Demos collect` until they are on main.)
-seeds() {
-    local name=$1 first=$2 last=$3 paths=$4 s
-    shift 5
-    [ "${KEEP:-0}" = 1 ] || rm -rf "${OUT:?}/$name"
-    mkdir -p "$OUT/$name"
-    for s in $(seq "$first" "$last"); do
-        [ -f "$OUT/$name/seed-$s/result.json" ] && continue
-        echo "== $name seed $s: Demos $* --seed $s" >&2
-        "$DEMOS" "$@" --seed "$s" --out "$OUT/$name/seed-$s" > "$OUT/$name/seed-$s.txt"
-    done
-    python3 - "$OUT/$name" "$first" "$last" "$paths" <<'PY' | tee "$OUT/$name.txt"
-import json, re, statistics, sys
-folder, first, last, paths = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(",")
-def get(obj, path):
-    for key, index in re.findall(r"([^.\[\]]+)|\[(-?\d+)\]", path):
-        obj = obj[key] if key else obj[int(index)]
-    return obj
-runs = [json.load(open(f"{folder}/seed-{s}/result.json")) for s in range(first, last + 1)]
-print(f"{'path':45s} {'n':>2s} {'mean':>9s} {'sd':>8s} {'min':>9s} {'max':>9s}   per seed")
-for p in paths:
-    v = [float(get(r, p)) for r in runs]
-    sd = statistics.stdev(v) if len(v) > 1 else 0.0
-    print(f"{p:45s} {len(v):2d} {statistics.mean(v):9.4g} {sd:8.2g} {min(v):9.4g} {max(v):9.4g}   " + " ".join(f"{x:.4g}" for x in v))
-PY
+# spread NAME SUBCOMMAND SEEDS [SWEEP FLAGS…] [-- FLAGS FOR EVERY RUN]: a fresh sweep over SEEDS (e.g. 0..4)
+# into $OUT/NAME, then collect; collect's table also in $OUT/NAME.txt, plots in $OUT/NAME/plots/.
+spread() {
+    local name=$1 sub=$2 seeds=$3
+    shift 3
+    rm -rf "${OUT:?}/$name"
+    mkdir -p "$OUT"
+    echo "== $name: Demos sweep $sub --seeds $seeds $*" >&2
+    "$DEMOS" sweep "$sub" --seeds "$seeds" --jobs "$JOBS" --out "$OUT/$name" "$@"
+    "$DEMOS" collect "$OUT/$name" | tee "$OUT/$name.txt"
 }
 
 # pictures NAME FILE…: copies $OUT/NAME/FILE.svg to docs/demos/img/NAME-FILE.svg.
@@ -66,36 +52,108 @@ pictures() {
     for f in "$@"; do cp "$OUT/$name/$f.svg" "$IMG/$name-$f.svg"; done
 }
 
+# splice PAGE ID FILE: replaces what stands between "<!-- BEGIN GENERATED ID -->" and "<!-- END GENERATED ID -->"
+# in docs/demos/PAGE by FILE (a table a demo wrote as markdown).
+splice() {
+    python3 - "$ROOT/docs/demos/$1" "$2" "$3" <<'PY'
+import sys
+page, ident, src = sys.argv[1:]
+text = open(page).read()
+begin, end = f"<!-- BEGIN GENERATED {ident} -->", f"<!-- END GENERATED {ident} -->"
+if begin not in text or end not in text:
+    sys.exit(f"{page}: markers for '{ident}' not found")
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+open(page, "w").write(head + begin + "\n" + open(src).read().rstrip("\n") + "\n" + end + tail)
+PY
+}
+
+# ---- anti-distillation (docs/demos/anti-distillation.md) ----------------------------------------------------
+# Fig. 10/11/14/15 on the paper's setup, the line search, the original point off the grid, Fig. 16 (linear
+# amplitudes), Fig. 17 (F = 4), Fig. 18 (MLP, inner SGD lr 0.01, 5000 steps). Tables are spliced into the page.
+regen_anti_distillation() {
+    demo anti-distillation anti-distillation
+    pictures anti-distillation points_and_fits norms_vs_K cg_vs_K norms_vs_eta outer_dynamics
+    splice anti-distillation.md ad-default "$OUT/anti-distillation/summary.md"
+    demo anti-distillation-auto anti-distillation --outer-lr auto --k-grid 1 --cg-grid 21 --eta-grid 1
+    splice anti-distillation.md ad-auto "$OUT/anti-distillation-auto/summary.md"
+    demo anti-distillation-offgrid anti-distillation --original 0.5:1 --k-grid 1 --eta-grid 1
+    pictures anti-distillation-offgrid cg_vs_K
+    splice anti-distillation.md ad-offgrid "$OUT/anti-distillation-offgrid/summary.md"
+    demo anti-distillation-linear anti-distillation --amplitudes linear
+    pictures anti-distillation-linear points_and_fits norms_vs_K
+    splice anti-distillation.md ad-linear "$OUT/anti-distillation-linear/summary.md"
+    demo anti-distillation-f4 anti-distillation --frequencies 4
+    pictures anti-distillation-f4 points_and_fits
+    splice anti-distillation.md ad-f4 "$OUT/anti-distillation-f4/summary.md"
+    demo anti-distillation-mlp anti-distillation --model mlp
+    pictures anti-distillation-mlp points_and_fits outer_dynamics
+    splice anti-distillation.md ad-mlp "$OUT/anti-distillation-mlp/summary.md"
+}
+
+# ---- two-points (docs/demos/two-points.md) ------------------------------------------------------------------
+regen_two_points() {
+    demo two-points two-points
+    pictures two-points trajectories
+}
+
 # ---- rings (docs/demos/rings.md) ----------------------------------------------------------------------------
+# Fig. 7 (2 rings), Fig. 12 (3 rings) and Fig. 13 (3 rings, two learned points with soft labels): a sweep over seeds
+# 0–4 each, warm and cold start with the same number of outer steps (RINGS_FLAGS); the pictures are seed 0's.
+# The paper-settings run (4 × 200, 30000 outer steps) is not here: it takes hours (rings.md says how to resume it).
+RINGS_FLAGS=(--outer-steps 1000 --cold-outer-steps 1000)
 regen_rings() {
-    local acc=warm.accuracy,cold.accuracy,warm_retrained.accuracy,warm.outer_loss,cold.outer_loss,warm_retrained.outer_loss
-    # Fig. 7: two rings, one learned point per class.
-    seeds rings-2 0 4 "$acc" -- rings
-    # Fig. 12: three rings, three learned points (hard labels).
-    seeds rings-3 0 4 "$acc" -- rings --classes 3
-    # Fig. 13: three rings, two learned points with learned soft labels.
-    seeds rings-3-soft 0 4 "$acc,label_switches_warm[0],label_switches_warm[1]" -- rings --classes 3 --soft-labels
+    spread rings-2 rings 0..4 -- "${RINGS_FLAGS[@]}"
+    spread rings-3 rings 0..4 -- "${RINGS_FLAGS[@]}" --classes 3
+    spread rings-3-soft rings 0..4 -- "${RINGS_FLAGS[@]}" --classes 3 --soft-labels
     mkdir -p "$OUT/rings"
-    for f in warm cold warm_retrained outer_loss; do cp "$OUT/rings-2/seed-0/$f.svg" "$OUT/rings/$f.svg"; done
-    for f in warm cold soft_labels; do cp "$OUT/rings-3-soft/seed-0/$f.svg" "$OUT/rings/3soft_$f.svg"; done
-    for f in warm cold; do cp "$OUT/rings-3/seed-0/$f.svg" "$OUT/rings/3_$f.svg"; done
-    pictures rings warm cold warm_retrained outer_loss 3_warm 3_cold 3soft_warm 3soft_cold 3soft_soft_labels
+    local f
+    for f in warm cold warm_retrained outer_loss; do cp "$OUT/rings-2/seed=0/$f.svg" "$OUT/rings/$f.svg"; done
+    for f in warm cold warm_retrained; do cp "$OUT/rings-3/seed=0/$f.svg" "$OUT/rings/3_$f.svg"; done
+    for f in warm cold warm_retrained soft_labels; do cp "$OUT/rings-3-soft/seed=0/$f.svg" "$OUT/rings/3soft_$f.svg"; done
+    pictures rings warm cold warm_retrained outer_loss 3_warm 3_cold 3_warm_retrained 3soft_warm 3soft_cold 3soft_warm_retrained 3soft_soft_labels
+}
+
+# ---- kaczmarz (docs/demos/kaczmarz.md) ----------------------------------------------------------------------
+regen_kaczmarz() {
+    demo kaczmarz kaczmarz
+    pictures kaczmarz weight_space residuals
+}
+
+# ---- digits (docs/demos/digits.md) --------------------------------------------------------------------------
+regen_digits() {
+    demo digits digits
+    pictures digits synthetic_images soft_labels
+}
+
+# ---- spectral-filter (docs/demos/spectral-filter.md) --------------------------------------------------------
+regen_spectral_filter() {
+    demo spectral-filter spectral-filter
+    pictures spectral-filter filters
+}
+
+# ---- short-horizon (docs/demos/short-horizon.md) ------------------------------------------------------------
+regen_short_horizon() {
+    demo short-horizon short-horizon
+    pictures short-horizon greedy_vs_searched schedules offline_schedules
+    splice short-horizon.md "short-horizon claims.md" "$OUT/short-horizon/claims.md"
 }
 
 # ---- solution-concepts (docs/demos/solution-concepts.md) ----------------------------------------------------
+# Fig. 2: a sweep over seeds 0–4 at the default settings; the pictures are seed 0's.
 regen_solution_concepts() {
-    seeds solution-concepts 0 4 warm.accuracy,cold.accuracy,optimistic.accuracy,worst_case.accuracy,warm.outer_loss,cold.outer_loss,worst_case_ascent_outer_loss[0],worst_case_ascent_outer_loss[1] -- solution-concepts
-    rm -rf "${OUT:?}/solution-concepts-0" && cp -r "$OUT/solution-concepts/seed-0" "$OUT/solution-concepts-0"
+    spread solution-concepts solution-concepts 0..4
     local f
-    for f in optimistic worst_case cold warm outer_loss; do cp "$OUT/solution-concepts-0/$f.svg" "$IMG/solution-concepts-$f.svg"; done
+    for f in optimistic worst_case cold warm outer_loss; do cp "$OUT/solution-concepts/seed=0/$f.svg" "$IMG/solution-concepts-$f.svg"; done
 }
 
 # ---- strongly-convex (docs/demos/strongly-convex.md) --------------------------------------------------------
+# Remark 3.2: seed 0's tables and pictures; the original points are the only random input, so a sweep over the
+# seeds of their data (0–4) gives the spread of the distances between the concepts' λ.
 regen_strongly_convex() {
     demo strongly-convex strongly-convex
     pictures strongly-convex strongly_convex overparameterized distance
-    # The original points are the only random input: the distances over seeds 0–4 of their data.
-    seeds strongly-convex-seeds 0 4 strongly_convex.full_vs_cold,strongly_convex.partial_vs_full,overparameterized.full_vs_cold,overparameterized.partial_vs_full -- strongly-convex
+    spread strongly-convex-seeds strongly-convex 0..4
 }
 
 # ---- dispatcher -----------------------------------------------------------------------------------------------
@@ -103,7 +161,7 @@ all_names() { declare -F | awk '{print $3}' | sed -n 's/^regen_//p' | tr _ -; }
 
 main() {
     if [ "${1:-}" = --list ]; then all_names; return 0; fi
-    if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; return 0; fi
+    if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; return 0; fi
     local names=("$@") n
     [ ${#names[@]} -gt 0 ] || mapfile -t names < <(all_names)
     for n in "${names[@]}"; do
@@ -117,7 +175,8 @@ main() {
         DEMOS="$ROOT/.build/release/Demos"
     fi
     for n in "${names[@]}"; do "regen_${n//-/_}"; done
-    echo "regenerated: ${names[*]}; outputs in $OUT, pictures in $IMG. Quote the numbers from $OUT/<name>.txt." >&2
+    echo "regenerated: ${names[*]}; outputs in $OUT, pictures in $IMG. Quote the numbers from $OUT/<name>.txt, then run" >&2
+    echo "  swift test -c release -Xswiftc -enable-testing --filter DocNumberTests" >&2
 }
 
 main "$@"
