@@ -179,8 +179,17 @@ enum RingsOutput {
         try ctx.out.writeCSV("learned_points_warm.csv", header: ["step"] + (0..<warm.lambda.count).map { "lambda\($0)" },
                              rows: warm.trajectory.lambdas.map { [Double($0.step)] + $0.lambda.scalars })
         var entries: [(String, JSON)] = [("settings", .object(settings))]
+        // Warm and cold start also report the best accuracy and lowest outer loss their runs passed through: the final
+        // numbers alone would hide a run that was good midway and then drifted (cold start at a large outer step does).
+        let runs = ["warm": warm, "cold": cold]
         for (name, loss, acc) in results {
-            entries.append((name, .object([("outer_loss", .number(loss)), ("accuracy", .number(acc))])))
+            var fields: [(String, JSON)] = [("outer_loss", .number(loss)), ("accuracy", .number(acc))]
+            if let run = runs[name] {
+                let accuracies = run.trajectory.metrics.compactMap { $0["accuracy"] }
+                fields += [("max_accuracy_along_run", .number(accuracies.max() ?? .nan)),
+                           ("min_outer_loss_along_run", .number(run.trajectory.outerLoss.min() ?? .nan))]
+            }
+            entries.append((name, .object(fields)))
         }
         entries.append(("learned_points", .object([("warm", .numbers(problem.syntheticInputs(warm.lambda).scalars)),
                                                    ("cold", .numbers(problem.syntheticInputs(cold.lambda).scalars))])))
