@@ -24,14 +24,16 @@ struct DistillationDemoTests {
         for f in ["warm.svg", "cold.svg", "warm_retrained.svg", "outer_loss.svg", "warm_trajectory.csv"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), "missing \(f)")
         }
-        // The along-run numbers are the extremes of the trajectory the CSVs hold, which include the final step.
+        // The along-run numbers are the extremes of the trajectory the CSVs hold, which include the final step (to the
+        // last bit or two: result.json and the CSV are parsed by different readers).
+        func close(_ a: Double, _ b: Double?) -> Bool { b.map { abs(a - $0) <= 1e-14 * max(1, abs($0)) } ?? false }
         for run in ["warm", "cold"] {
             let lines = try String(contentsOf: out.appendingPathComponent("\(run)_trajectory.csv"), encoding: .utf8).split(separator: "\n")
             let header = lines[0].split(separator: ",").map(String.init)
             let (lossColumn, accuracyColumn) = (try #require(header.firstIndex(of: "outer_loss")), try #require(header.firstIndex(of: "accuracy")))
             let rows = lines.dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
-            #expect(accuracy(r, run, "max_accuracy_along_run") == rows.map { $0[accuracyColumn] }.max())
-            #expect(accuracy(r, run, "min_outer_loss_along_run") == rows.map { $0[lossColumn] }.min())
+            #expect(close(accuracy(r, run, "max_accuracy_along_run"), rows.map { $0[accuracyColumn] }.max()), "\(run)")
+            #expect(close(accuracy(r, run, "min_outer_loss_along_run"), rows.map { $0[lossColumn] }.min()), "\(run)")
             #expect(accuracy(r, run, "max_accuracy_along_run") >= accuracy(r, run) && rows.count > 100)
         }
     }
