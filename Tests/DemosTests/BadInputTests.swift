@@ -25,6 +25,16 @@ struct DemosBadInputTests {
         #expect { try Arguments(["--frequencies", "-3"], flags: AntiDistillation.flags).int("frequencies", default: 10, in: 0...100) } throws: {
             "\($0)".contains("--frequencies must be in 0…100, got -3")
         }
+        // Zero frequencies leave a constant model: refused at once, naming the flag (it used to hang in Plot.ticks).
+        let c = CapturedConsole()
+        #expect(DemoCLI.run(["anti-distillation", "--quick", "--frequencies", "0", "--out", freshFolder().path], console: c.console()) == 2)
+        #expect(c.err.hasPrefix("error: --frequencies must be in 1…100, got 0"), "\(c.err.prefix(200))")
+        // A pasted 10 kB value is cut in the message, which stays on one line.
+        let long = String(repeating: "9", count: 10_240)
+        let c2 = CapturedConsole()
+        #expect(DemoCLI.run(["kaczmarz", "--points", long, "--out", freshFolder().path], console: c2.console()) == 2)
+        let first = c2.err.split(separator: "\n").first ?? ""
+        #expect(first.contains("--points") && first.contains("characters)") && first.count < 200, "\(first.prefix(300))")
         #expect { try Arguments(["--nope"], flags: []) } throws: { "\($0)" == "unknown flag --nope" }
         #expect { try OutputDirectory(path: "/proc/version/x") } throws: { "\($0)".contains("--out /proc/version/x") }
     }

@@ -44,7 +44,8 @@ enum AntiDistillation: Subcommand {
     }
 
     static func run(_ args: Arguments, _ ctx: DemoContext) throws {
-        let f = try args.int("frequencies", default: 10, in: 0...100)
+        // F = 0 leaves a constant model: every method gives the same fit and the comparison shows nothing.
+        let f = try args.int("frequencies", default: 10, in: 1...100)
         let profile = try parseProfile(args.string("amplitudes") ?? "exp:0.5", frequencies: f)
         // x_i = −π + 2π(i + ½)/13, written as 2π(i − 6)/13 so that the middle one, x₆, is exactly 0 in Float64.
         let spaced: [Double] = (0..<13).map { i -> Double in 2 * Double.pi * Double(i - 6) / 13 }

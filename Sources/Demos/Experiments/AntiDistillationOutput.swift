@@ -15,25 +15,28 @@ enum AntiDistillationOutput {
         let curveT = Tensor(shape: [401, 1], scalars: curveX)
         var curveColumns: [(String, [Double])] = [("x", curveX)]
         var pointColumns: [(String, [Double])] = [("x", setup.learnedX)]
-        var layers: [(String, [Double], [Double], Int)] = []
-        for (i, o) in chosen.enumerated() {
+        var layers: [(spec: MethodSpec, style: Plot.Style, fit: [Double], points: [Double])] = []
+        for (o, style) in zip(chosen, MethodSpec.styles(chosen.map(\.spec))) {
             guard let l = o.lambda, let w = o.weights else { continue }
             let fit = problem.predict(curveT, weights: w)
-            layers.append((o.spec.label, fit, l.scalars, i))
+            layers.append((o.spec, style, fit, l.scalars))
             curveColumns.append((o.spec.label, fit))
             pointColumns.append((o.spec.label, l.scalars))
         }
-        // Headroom above the curves for the legend.
-        let ys = layers.flatMap { $0.1 + $0.2 } + setup.original.map(\.1)
-        var plot = Plot(title: "Anti-distillation: learned targets and fitted curves (\(setup.model))", xLabel: "x", yLabel: "y",
-                        yRange: ((ys.min() ?? 0) - 0.05)...((ys.max() ?? 1) + 0.8 * ((ys.max() ?? 1) - (ys.min() ?? 0)) + 0.1), height: 520)
-        // Exact last, black and dashed: a method that reaches the same answer (CG with enough iterations) would hide it.
-        for (name, fit, points, i) in layers.sorted(by: { ($0.0 == "exact" ? 1 : 0) < ($1.0 == "exact" ? 1 : 0) }) {
-            let exact = name == "exact", color = exact ? "#000000" : Plot.color(i)
-            plot.line(exact ? "exact (dashed, on top)" : name, curveX, fit, color: color, width: exact ? 1.8 : 1.6, dashed: exact)
-            plot.points(nil, setup.learnedX, points, color: color, size: exact ? 2.5 : 3.5)
+        // The legend (grouped by family) in a panel beside the curves.
+        var plot = Plot(title: "Anti-distillation: learned targets and fitted curves (\(setup.model))", xLabel: "x", yLabel: "y", height: 520,
+                        legend: .right)
+        // One colour per family (Neumann, CG, damped, unrolled), one dash per member; the learned points in the
+        // method's style. Exact last, black and dashed: a method that reaches the same answer (CG with enough
+        // iterations) would hide it.
+        for (spec, familyStyle, fit, points) in layers.sorted(by: { ($0.spec.kind == .exact ? 1 : 0) < ($1.spec.kind == .exact ? 1 : 0) }) {
+            let exact = spec.kind == .exact, style = exact ? Self.exactStyle : familyStyle
+            plot.line(exact ? "exact (dashed, on top)" : spec.label, curveX, fit, style: style, width: exact ? 1.8 : 1.6,
+                      group: exact ? "reference" : spec.family)
+            plot.points(nil, setup.learnedX, points, style: style, size: exact ? 2.5 : 3.5)
         }
-        plot.points("original point", setup.original.map(\.0), setup.original.map(\.1), color: "#ffd700", size: 7, marker: .star)
+        plot.points("original point", setup.original.map(\.0), setup.original.map(\.1), style: Plot.Style(color: "#ffd700", marker: .star),
+                    size: 7, group: "reference")
         try ctx.out.write(plot.svg(), to: "points_and_fits.svg")
         try ctx.out.writeColumns("fits.csv", curveColumns)
         try ctx.out.writeColumns("learned_points.csv", pointColumns)
@@ -43,8 +46,8 @@ enum AntiDistillationOutput {
         let exact = grid.first { $0.spec.kind == .exact && $0.lambda != nil }
         func norms(_ runs: [Outcome]) -> (l: [Double], w: [Double]) { (runs.map { $0.lambda?.norm ?? .nan }, runs.map { $0.weights?.norm ?? .nan }) }
         let styles: [(MethodSpec.Kind, String, String, Double, Bool, [Int])] = [
-            (.neumann, "Neumann", "#9ecae1", 6, false, kGrid), (.unrolled, "unrolled (= Neumann here; dashed on top)", "#b2182b", 1.8, true, kGrid),
-            (.cg, "CG", "#2ca02c", 2, false, cgGrid)]
+            (.neumann, "Neumann", "#9ecae1", 6, false, kGrid), (.unrolled, "unrolled (= Neumann here; dashed on top)", Plot.color(3), 1.8, true, kGrid),
+            (.cg, "CG", Plot.color(1), 2, false, cgGrid)]
         let all = (norms(grid).l + norms(grid).w).filter { $0.isFinite && $0 > 0 }
         let (lo, hi) = (all.min() ?? 0.1, all.max() ?? 10)
         var kPlot = Plot(title: "‖λ‖ (falls with K) and ‖w‖ (grows with K) at convergence", xLabel: "K (Neumann terms / CG iterations / unrolled steps)",
@@ -102,8 +105,8 @@ enum AntiDistillationOutput {
         let (dl, dw) = norms(dampedRuns)
         var ePlot = Plot(title: "‖λ‖ and ‖w‖ at convergence vs damping η", xLabel: "η", yLabel: "norm", xLog: true, yLog: true,
                          yRange: (lo / 8)...(hi * 1.6))
-        ePlot.line("damped", etaGrid, dl, color: Plot.color(0))
-        ePlot.line(nil, etaGrid, dw, color: Plot.color(0))
+        ePlot.line("damped", etaGrid, dl, color: Plot.color(2))
+        ePlot.line(nil, etaGrid, dw, color: Plot.color(2))
         if let exact, let l = exact.lambda, let w = exact.weights, let a = etaGrid.min(), let b = etaGrid.max() {
             ePlot.line("exact (pseudoinverse)", [a, b], [l.norm, l.norm], color: "#000000", width: 1.2, dashed: true)
             ePlot.line(nil, [a, b], [w.norm, w.norm], color: "#000000", width: 1.2, dashed: true)
@@ -117,8 +120,10 @@ enum AntiDistillationOutput {
         // 5. Outer dynamics: ‖λ_k‖ along the run.
         var dPlot = Plot(title: "Outer dynamics: ‖λ_k‖ per outer step (" + (settings.outerLR.map { "SGD, lr \(fmt($0))" } ?? "line search") + ")",
                          xLabel: "outer step k", yLabel: "‖λ_k‖", xLog: true)
-        for (i, o) in chosen.enumerated() where !o.lambdaNorms.isEmpty {
-            dPlot.line(o.spec.label, (1...o.lambdaNorms.count).map(Double.init), o.lambdaNorms, color: Plot.color(i), width: 1.6, dashed: o.failure != nil)
+        for (o, style) in zip(chosen, MethodSpec.styles(chosen.map(\.spec))) where !o.lambdaNorms.isEmpty {
+            let exact = o.spec.kind == .exact
+            dPlot.line(o.spec.label + (o.failure != nil ? " (stopped)" : ""), (1...o.lambdaNorms.count).map(Double.init), o.lambdaNorms,
+                       style: exact ? Self.exactStyle : style, width: 1.6, group: exact ? "reference" : o.spec.family)
         }
         dPlot.legendCorner = .topLeft
         try ctx.out.write(dPlot.svg(), to: "outer_dynamics.svg")
@@ -127,6 +132,9 @@ enum AntiDistillationOutput {
         try ctx.out.write(summaryMarkdown(chosen), to: "summary.md")
         ctx.say("wrote \(ctx.out.url.path)/{result.json, points_and_fits.svg, norms_vs_K.svg, cg_vs_K.svg, norms_vs_eta.svg, outer_dynamics.svg, *.csv}")
     }
+
+    /// The exact method's look in every picture: black, dashed (drawn last, on top).
+    static let exactStyle = Plot.Style(color: "#000000", dash: .dashed)
 
     /// The summary table as markdown (docs/demos/anti-distillation.md splices it in; tools/regenerate-docs.sh).
     static func summaryMarkdown(_ chosen: [Outcome]) -> String {

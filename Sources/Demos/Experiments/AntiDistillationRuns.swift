@@ -98,6 +98,9 @@ extension AntiDistillation {
                 out.solveStatus = last.map { d in
                     (d.status.components(separatedBy: ":").first ?? d.status) + (d.relativeResidual.map { ", residual \(fmt($0, 2))" } ?? "")
                 } ?? ""
+            } catch let e as BilevelError {
+                // A diverging Neumann series or inner loop, a non-finite loss: the step and what to change.
+                out.failure = MethodRuns.failure(e, method: spec.label, completedSteps: out.outerSteps).reason
             } catch let e as FailedRun {
                 out.failure = e.reason
             } catch {
@@ -167,13 +170,6 @@ extension AntiDistillation {
     }
 
     static func parseOriginal(_ s: String) throws -> [(Double, Double)] {
-        try s.split(separator: ",").map { item in
-            let p = item.split(separator: ":").map(String.init)
-            guard p.count == 2 else { throw UsageError("--original expects x:y pairs, got '\(item)'") }
-            return (try Arguments.parseDouble(p[0], flag: "original", in: -100...100), try Arguments.parseDouble(p[1], flag: "original", in: -1e6...1e6))
-        }
+        try Arguments.parsePairs(s, flag: "original", x: -100...100, y: -1e6...1e6)
     }
 }
-
-/// A method that stopped with an error (e.g. a Neumann step above 2/λ_max as the Hessian changes).
-extension BilevelError: AntiDistillation.FailedRun { var reason: String { description } }

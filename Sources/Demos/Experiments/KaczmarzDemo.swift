@@ -14,16 +14,21 @@ enum KaczmarzDemo: Subcommand {
     static let flags: [Flag] = [
         .option("points", "the cycled datapoints x:y,… (on a common line so that the solution sets intersect)", default: "-1:-0.5,0.5:1.75,2:4"),
         .option("cycles", "passes through the list", default: "30 (quick: 10)"),
-        .option("inner-lr", "inner gradient-descent step", default: "0.2"),
-        .option("tolerance", "inner convergence: ‖∂J_in/∂w‖ ≤ tolerance", default: "1e-12"),
+        .option("inner-lr", "inner gradient-descent step, below 2/(max x² + 1)", default: "0.2 (at most 0.9 · 2/(max x² + 1))"),
+        .option("tolerance", "inner convergence: ‖∂J_in/∂w‖ ≤ tolerance (≥ 1e-12)", default: "1e-12"),
     ]
 
     static func run(_ args: Arguments, _ ctx: DemoContext) throws {
-        let points = try AntiDistillation.parseOriginal(args.string("points") ?? "-1:-0.5,0.5:1.75,2:4")
+        let points = try Arguments.parsePairs(args.string("points") ?? "-1:-0.5,0.5:1.75,2:4", flag: "points", x: -100...100, y: -1e6...1e6)
         guard points.count >= 2 else { throw UsageError("--points needs at least two datapoints") }
         let cycles = try args.int("cycles", default: ctx.quick ? 10 : 30, in: 1...100_000)
-        let lr = try args.double("inner-lr", default: 0.2, in: 1e-9...10)
-        let tol = try args.double("tolerance", default: 1e-12, in: 1e-15...1)
+        // Gradient descent on ½(a·x + b − y)² converges iff lr < 2/(x² + 1), the Hessian's one non-zero eigenvalue;
+        // below 1e-3 it would take more than the inner step cap to reach the tolerance.
+        let stable = 2 / (points.map { $0.0 * $0.0 + 1 }.max() ?? 1)
+        let lr = try args.double("inner-lr", default: min(0.2, 0.9 * stable), in: 1e-3...10)
+        guard lr < stable else { throw UsageError("--inner-lr \(lr) makes inner gradient descent diverge on these points: use a value below 2/(max x² + 1) = \(fmt(stable))") }
+        // Below 1e-12 the gradient norm would stop at round-off before reaching the tolerance.
+        let tol = try args.double("tolerance", default: 1e-12, in: 1e-12...1)
         // λ = (x, y) of the current datapoint; J_in = ½ (a·x + b − y)².
         let problem = ClosureProblem(initialLambda: Tensor([points[0].0, points[0].1]), initialWeights: .zeros([2]),
             inner: { l, w, _ in
@@ -63,7 +68,7 @@ enum KaczmarzDemo: Subcommand {
         var plot = Plot(title: "Weight space: solution lines a·xᵢ + b = yᵢ and inner iterates", xLabel: "a (slope)", yLabel: "b (intercept)",
                         xRange: lo...hi, yRange: lo...hi, width: 600, height: 560, legendCorner: .bottomRight)
         for (i, p) in points.enumerated() {
-            plot.line("a·\(fmt(p.0, 3)) + b = \(fmt(p.1, 3))", [lo, hi], [lo, hi].map { p.1 - $0 * p.0 }, color: Plot.color(i + 2), width: 1.2, dashed: true)
+            plot.line("a·\(p.0 < 0 ? "(\(fmt(p.0, 3)))" : fmt(p.0, 3)) + b = \(fmt(p.1, 3))", [lo, hi], [lo, hi].map { p.1 - $0 * p.0 }, color: Plot.color(i + 2), width: 1.2, dashed: true)
         }
         plot.line("full warm start (Kaczmarz)", warmPath.map { $0[0] }, warmPath.map { $0[1] }, color: Plot.color(0), width: 2)
         plot.points(nil, warmPath.map { $0[0] }, warmPath.map { $0[1] }, color: Plot.color(0), size: 3)

@@ -52,7 +52,8 @@ enum ShortHorizon: Subcommand {
         let kappa = try args.double("condition", default: 1000, in: 1...1e9)
         let s2 = try args.double("noise", default: 0.1, in: 0...1e6)
         let strong = try args.double("strong-noise", default: 10, in: 0...1e6)
-        let maxMomentum = try args.double("max-momentum", default: 0.999, in: 0...0.999999)
+        // β ≤ 0 would make the momentum rows the SGD rows again (and the search's β/β_max is then 0/0).
+        let maxMomentum = try args.double("max-momentum", default: 0.999, in: 1e-6...0.999999)
         let iterations = try args.int("iterations", default: q ? 300 : 2000, in: 1...1_000_000)
         let offlineIterations = try args.int("offline-iterations", default: q ? 200 : 600, in: 1...1_000_000)
 

@@ -15,10 +15,15 @@ enum ShortHorizonOutput {
         var ratioPlot = Plot(title: "Greedy loss ÷ best searched loss after T steps (1 = greedy is as good)", xLabel: "horizon T",
                              yLabel: "greedy ÷ searched", xLog: true, yLog: true)
         let hs = horizons.map(Double.init)
-        for (i, (s, row)) in zip(settings, comparisons).enumerated() {
+        // Grouped by optimizer (SGD solid, momentum dashed with squares); one colour per problem in both groups.
+        for (s, row) in zip(settings, comparisons) {
             let ratios = row.map { $0.greedyLoss / $0.best.loss }
-            ratioPlot.line(s.label, hs, ratios, color: Plot.color(i), width: 2, dashed: s.momentum)
-            ratioPlot.points(nil, hs, ratios, color: Plot.color(i), size: 3, marker: s.momentum ? .square : .circle)
+            let group = s.momentum ? "momentum" : "SGD"
+            let problem = settings.filter { $0.momentum == s.momentum }.firstIndex { $0.key == s.key } ?? 0
+            let style = Plot.Style(color: Plot.color(problem), dash: s.momentum ? .dashed : .solid)
+            let name = s.label.hasPrefix(group + ", ") ? String(s.label.dropFirst(group.count + 2)) : s.label
+            ratioPlot.line(name, hs, ratios, style: style, width: 2, group: group)
+            ratioPlot.points(nil, hs, ratios, style: Plot.Style(color: style.color, marker: s.momentum ? .square : .circle), size: 3)
             try ctx.out.writeColumns("greedy_vs_searched_\(s.key).csv", [("horizon", hs), ("greedy_loss", row.map(\.greedyLoss)),
                                                                           ("searched_loss", row.map(\.best.loss))])
         }
@@ -54,8 +59,11 @@ enum ShortHorizonOutput {
         var metaPlot = Plot(title: "Offline schedules α₀/(1 + k/K)^β fitted per horizon", xLabel: "step k", yLabel: "rate α_k", xLog: true, yLog: true)
         let last = Double(offline.max() ?? 1)
         let ks = (0..<200).map { pow(last, Double($0) / 199) - 1 + 1e-9 }.map { max($0, 1) }
+        // Each schedule up to its own horizon (it is never used past it); light (short T) to dark (long T) blue.
         for (i, f) in fits.enumerated() {
-            metaPlot.line("fitted for T = \(f.horizon)", ks, ks.map { f.best.initialRate * pow(1 + $0 / f.best.timeScale, -f.best.power) }, color: Plot.color(i))
+            let steps = ks.filter { $0 <= Double(max(f.horizon, 2)) }
+            metaPlot.line("fitted for T = \(f.horizon)", steps, steps.map { f.best.initialRate * pow(1 + $0 / f.best.timeScale, -f.best.power) },
+                          style: Plot.Style(color: Plot.ramp(fits.map(\.horizon).sorted().firstIndex(of: f.horizon) ?? i, of: fits.count)), width: 2)
         }
         metaPlot.legendCorner = .bottomLeft
         try ctx.out.write(metaPlot.svg(), to: "offline_schedules.svg")

@@ -42,13 +42,17 @@ enum TwoPoints: Subcommand {
         specs = specs.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
 
         var results: [(MethodSpec, [[Double]])] = []
+        var failures: [MethodFailure] = []
         for spec in specs {
-            func go<M: HypergradientMethod>(_ m: M) throws -> [[Double]] {
+            func go<M: HypergradientMethod>(_ m: M) throws -> Result<BilevelRun, MethodFailure> {
                 let solver = BilevelSolver(problem: problem, method: m, concept: concept, outerOptimizer: SGD(learningRate: outerLR),
                                            maxOuterSteps: steps, tolerance: 1e-12, lambdaStride: max(1, steps / 300))
-                return try solver.run().trajectory.lambdas.map { $0.lambda.scalars }
+                return try MethodRuns.solve(solver, method: spec.label)
             }
-            results.append((spec, try go(spec.method(innerStep: alpha))))
+            switch try go(spec.method(innerStep: alpha)) {
+            case .success(let run): results.append((spec, run.trajectory.lambdas.map { $0.lambda.scalars }))
+            case .failure(let f): failures.append(f)
+            }
         }
         // The line of valid outer solutions: rᵀλ = y° with r = Φ⁻ᵀ [x°, 1] (the fit passes the original point).
         let det = xs[0] - xs[1]
@@ -59,17 +63,19 @@ enum TwoPoints: Subcommand {
             let f = traj.last!
             return [spec.label, fmt(f[0]), fmt(f[1]), fmt(hypot(f[0] - closest[0], f[1] - closest[1]), 3),
                     fmt(abs(r[0] * f[0] + r[1] * f[1] - orig[0].1), 2)]
-        }))
-        try writeOutputs(ctx: ctx, problem: problem, results: results, r: r, y: orig[0].1, closest: closest, alpha: alpha, concept: concept,
+        } + failures.map { $0.tableRow(columns: 5) }))
+        MethodRuns.report(failures, ctx)
+        try writeOutputs(ctx: ctx, problem: problem, results: results, failures: failures, r: r, y: orig[0].1, closest: closest, alpha: alpha, concept: concept,
                          settings: [("learned_x", .numbers(xs)), ("original", .numbers([orig[0].0, orig[0].1])), ("start", .numbers(start)),
                                     ("inner_lr", .number(alpha)), ("outer_lr", .number(outerLR)), ("outer_steps", .int(steps)),
                                     ("seed", .int(Int(ctx.seed))), ("quick", .bool(ctx.quick))])
     }
 
-    static func writeOutputs(ctx: DemoContext, problem: TargetDistillation<LinearModel>, results: [(MethodSpec, [[Double]])], r: [Double], y: Double,
+    static func writeOutputs(ctx: DemoContext, problem: TargetDistillation<LinearModel>, results: [(MethodSpec, [[Double]])], failures: [MethodFailure],
+                             r: [Double], y: Double,
                              closest: [Double], alpha: Double, concept: ColdStart<SGD>, settings: [(String, JSON)]) throws {
-        let all = results.flatMap { $0.1 }
-        let lo = min(all.map { min($0[0], $0[1]) }.min()!, closest.min()!) - 0.5, hi = max(all.map { max($0[0], $0[1]) }.max()!, closest.max()!) + 0.5
+        let all = results.flatMap { $0.1 } + [closest]
+        let lo = all.map { min($0[0], $0[1]) }.min()! - 0.5, hi = all.map { max($0[0], $0[1]) }.max()! + 0.5
         var plot = Plot(title: "Two learned points: outer trajectories", xLabel: "λ₁", yLabel: "λ₂", xRange: lo...hi, yRange: lo...hi, width: 620, height: 560)
         // Hypergradient field of the exact method on a grid.
         var fx: [Double] = [], fy: [Double] = [], fdx: [Double] = [], fdy: [Double] = []
@@ -88,19 +94,26 @@ enum TwoPoints: Subcommand {
         plot.layers.append(.arrows(xs: fx, ys: fy, dxs: fdx, dys: fdy, color: "#b0b0b0"))
         // The solution line r₁λ₁ + r₂λ₂ = y.
         if abs(r[1]) > 1e-12 {
-            plot.line("valid outer solutions", [lo, hi], [lo, hi].map { (y - r[0] * $0) / r[1] }, color: "#000000", width: 1.5, dashed: true)
+            // Grey and solid: black dashed is the exact trajectory's look.
+            plot.line("valid outer solutions", [lo, hi], [lo, hi].map { (y - r[0] * $0) / r[1] }, style: Plot.Style(color: "#555555"), width: 1.5,
+                      group: "reference")
         }
         // Exact last, dashed and on top: Neumann with a large K follows nearly the same path and would hide it.
         let order = results.indices.filter { results[$0].0.kind != .exact } + results.indices.filter { results[$0].0.kind == .exact }
+        // Neumann K = 1, 2, 5, … light to dark blue (its family's colour), so K reads off the colour; the end point
+        // in the method's colour.
+        let sortedK = results.compactMap { $0.0.k }.sorted()
         for i in order {
             let (spec, traj) = results[i]
             let isExact = spec.kind == .exact
-            plot.line(isExact ? "exact (dashed, drawn on top)" : spec.label, traj.map { $0[0] }, traj.map { $0[1] },
-                      color: isExact ? "#000000" : Plot.color(i), width: isExact ? 2 : 4, dashed: isExact)
-            plot.points(nil, [traj.last![0]], [traj.last![1]], color: isExact ? "#000000" : Plot.color(i), size: isExact ? 3.5 : 6,
-                        marker: isExact ? .square : .circle)
+            let rank = sortedK.firstIndex(of: spec.k ?? 0) ?? 0
+            let style = isExact ? Plot.Style(color: "#000000", dash: .dashed) : Plot.Style(color: Plot.ramp(rank, of: sortedK.count))
+            plot.line(isExact ? "exact (dashed, drawn on top)" : spec.label, traj.map { $0[0] }, traj.map { $0[1] }, style: style,
+                      width: isExact ? 2 : 4, group: isExact ? "reference" : spec.family)
+            plot.points(nil, [traj.last![0]], [traj.last![1]], style: Plot.Style(color: style.color, marker: isExact ? .square : .circle),
+                        size: isExact ? 3.5 : 6)
         }
-        plot.points("closest to λ₀", [closest[0]], [closest[1]], color: "#ffd700", size: 6, marker: .star)
+        plot.points("closest to λ₀", [closest[0]], [closest[1]], style: Plot.Style(color: "#ffd700", marker: .star), size: 6, group: "reference")
         plot.legendCorner = .bottomRight   // the solution line leaves through the top right
         try ctx.out.write(plot.svg(), to: "trajectories.svg")
         for (spec, traj) in results {
@@ -112,6 +125,7 @@ enum TwoPoints: Subcommand {
                 .object([("method", .string(spec.kind.rawValue)), ("K", spec.k.map(JSON.int) ?? .null),
                          ("trajectory", .array(traj.map(JSON.numbers))), ("final", .numbers(traj.last!))])
             })),
+            ("failures", .array(failures.map(\.json))),
         ]))
         ctx.say("wrote \(ctx.out.url.path)/{result.json, trajectories.svg, trajectory_*.csv}")
     }

@@ -110,6 +110,17 @@ struct Arguments {
         return v
     }
 
+    /// A non-empty comma-separated list of x:y pairs (`--points -1:-0.5,2:4`), x and y each in range (an empty
+    /// item, as in '' or '1:2,', is refused).
+    static func parsePairs(_ s: String, flag: String, x: ClosedRange<Double>, y: ClosedRange<Double>) throws -> [(Double, Double)] {
+        let items = s.split(separator: ",", omittingEmptySubsequences: false)
+        return try items.map { item in
+            let p = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard p.count == 2 else { throw UsageError("--\(flag) expects x:y pairs, got '\(item)'") }
+            return (try parseDouble(p[0], flag: flag, in: x), try parseDouble(p[1], flag: flag, in: y))
+        }
+    }
+
     static func parseInt(_ s: String, flag: String, in range: ClosedRange<Int>) throws -> Int {
         guard let v = Int(s.trimmingCharacters(in: .whitespaces)) else { throw UsageError("--\(flag) expects an integer, got '\(s)'") }
         guard range.contains(v) else { throw UsageError("--\(flag) must be in \(range.lowerBound)…\(range.upperBound), got \(v)") }

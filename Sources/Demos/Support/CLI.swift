@@ -17,7 +17,7 @@ enum DemoCLI {
     static var subcommands: [any Subcommand.Type] {
         [
             AntiDistillation.self, TwoPoints.self, RingsDemo.self, KaczmarzDemo.self, DigitsDemo.self, SpectralFilterDemo.self, ShortHorizon.self, SolutionConcepts.self,
-            Sweep.self, Collect.self,
+            StronglyConvex.self, Sweep.self, Collect.self,
         ]
     }
 
@@ -41,7 +41,9 @@ enum DemoCLI {
         do {
             let args = try Arguments(rest, flags: command.flags)
             let seed = try args.seed()
-            out = try OutputDirectory(path: args.string("out") ?? "out/\(command.name)", staged: true)
+            let outPath = args.string("out") ?? "out/\(command.name)"
+            guard !outPath.trimmingCharacters(in: .whitespaces).isEmpty else { throw UsageError("--out needs a folder name, got ''") }
+            out = try OutputDirectory(path: outPath, staged: true)
             let context = DemoContext(name: command.name, seed: seed, quick: args.has("quick"), out: out!,
                                       forceProgress: args.has("progress"), console: console)
             try command.run(args, context)
@@ -50,13 +52,21 @@ enum DemoCLI {
             return 0
         } catch let e as UsageError {
             out?.discard()
-            console.error("error: \(e.description)\n\n" + usage(command))
+            console.error("error: \(shortened(e.description))\n\n" + usage(command))
             return 2
         } catch {
             out?.discard()
             console.error("error: \(error)")
             return 1
         }
+    }
+
+    /// The message on one line, with every word longer than 120 characters (a pasted value, a path) cut to its
+    /// first 60 ('9999…(10240 characters)'), so a mistyped value cannot flood the terminal.
+    static func shortened(_ message: String) -> String {
+        message.replacingOccurrences(of: "\n", with: " ").split(separator: " ", omittingEmptySubsequences: false).map { word in
+            word.count > 120 ? "\(word.prefix(60))…(\(word.count) characters)" : String(word)
+        }.joined(separator: " ")
     }
 
     static func overview() -> String {

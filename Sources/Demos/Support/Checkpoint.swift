@@ -21,11 +21,27 @@ struct CheckpointOptions {
         .option("stop-after", "stop after this many outer steps (leaving a checkpoint), e.g. to test --resume"),
     ]
 
+    /// No checkpoint file: `runCheckpointed` only reports progress.
+    static let none = CheckpointOptions(path: nil, every: 100, resume: false, stopAfter: nil)
+
+    init(path: String?, every: Int, resume: Bool, stopAfter: Int?) {
+        (self.path, self.every, self.resume, self.stopAfter) = (path, every, resume, stopAfter)
+    }
+
     init(_ args: Arguments) throws {
         path = args.string("checkpoint")
         every = try args.int("checkpoint-every", default: 100, in: 1...10_000_000)
         resume = args.has("resume")
         stopAfter = try args.string("stop-after").map { try Arguments.parseInt($0, flag: "stop-after", in: 1...100_000_000) }
+        if let p = path {
+            // Checked now, not at the first checkpoint an hour into the run: the folder must take a file.
+            guard !p.trimmingCharacters(in: .whitespaces).isEmpty, !p.hasSuffix("/") else { throw UsageError("--checkpoint needs a file name, got '\(p)'") }
+            let probe = URL(fileURLWithPath: p + ".probe-\(getpid())")
+            guard FileManager.default.createFile(atPath: probe.path, contents: Data()) else {
+                throw UsageError("--checkpoint '\(p)': cannot write a file there (does its folder exist, and is the name short enough?)")
+            }
+            try? FileManager.default.removeItem(at: probe)
+        }
         if resume && path == nil { throw UsageError("--resume needs --checkpoint FILE") }
         if stopAfter != nil && path == nil { throw UsageError("--stop-after needs --checkpoint FILE") }
     }
@@ -50,7 +66,10 @@ func runCheckpointed<P, M, C, O>(_ solver: BilevelSolver<P, M, C, O>, name: Stri
     }
     let progress = ctx.progress(name)
     while state.outerStep < solver.maxOuterSteps {
-        try solver.step(&state, trajectory: &trajectory)
+        // A diverging run names itself, its step and what to change ("warm failed at outer step 12: …").
+        do { try solver.step(&state, trajectory: &trajectory) } catch let e as BilevelError {
+            throw MethodRuns.failure(e, method: name, completedSteps: state.outerStep)
+        }
         progress.report(state.outerStep, of: solver.maxOuterSteps,
                         "outer loss \(fmt(trajectory.outerLoss.last ?? .nan, 3))")
         if let file, state.outerStep % options.every == 0 || state.outerStep == options.stopAfter {

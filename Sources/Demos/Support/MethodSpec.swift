@@ -18,6 +18,43 @@ struct MethodSpec: Equatable {
         }
     }
 
+    /// The method's family, for grouped legends (`Plot.series(_:_:_:group:)`): one colour per family.
+    var family: String {
+        switch kind {
+        case .exact: "exact"
+        case .identity: "identity"
+        case .neumann: "Neumann"
+        case .cg: "CG"
+        case .damped: "damped"
+        case .unrolled: "unrolled"
+        }
+    }
+
+    /// The family's number in `Plot.style(family:member:)`, fixed so that a family has the same colour in every
+    /// picture: Neumann blue, CG red, damped green, unrolled orange, identity purple, exact grey (demos usually
+    /// draw exact black and dashed).
+    var familyNumber: Int {
+        switch kind {
+        case .neumann: 0
+        case .cg: 1
+        case .damped: 2
+        case .unrolled: 3
+        case .identity: 4
+        case .exact: 7
+        }
+    }
+
+    /// The look of each of `specs` in one plot: its family's colour, and one dash pattern per member of the family
+    /// in the order given (shades and markers past five members). Distinct for distinct specs.
+    static func styles(_ specs: [MethodSpec]) -> [Plot.Style] {
+        var members: [Int: Int] = [:]
+        return specs.map { spec in
+            let m = members[spec.familyNumber, default: 0]
+            members[spec.familyNumber] = m + 1
+            return Plot.style(family: spec.familyNumber, member: m)
+        }
+    }
+
     /// Parses one spec; a malformed one (e.g. `neumann:abc`) is a usage error naming the flag.
     static func parse(_ s: String, flag: String) throws -> MethodSpec {
         let parts = s.split(separator: ":", maxSplits: 1).map(String.init)

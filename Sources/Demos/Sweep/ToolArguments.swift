@@ -33,7 +33,7 @@ extension CommandLineTool {
         do {
             return try body()
         } catch let e as UsageError {
-            console.error("error: \(e.description)\n\n" + usage)
+            console.error("error: \(DemoCLI.shortened(e.description))\n\n" + usage)
             return 2
         } catch {
             console.error("error: \(error)")

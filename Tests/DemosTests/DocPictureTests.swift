@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import Demos
+
+/// The pictures in docs/demos/img as a reader sees them: every legend inside the figure (and not half over the
+/// plot area), no text outside it, x tick labels that do not overlap, at least two labels on every axis, and no
+/// two legend lines that look alike.
+@Suite("Docs pictures: legends inside, readable axes")
+struct DocPictureTests {
+    static let img = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("docs/demos/img")
+
+    /// Pictures not yet regenerated with the current plot code (their demos are being reworked elsewhere; the
+    /// final picture refresh of issue 16 regenerates them and empties this list).
+    /// digits-synthetic_images.svg: its title runs past the 148-px picture (imageGridSVG now widens the picture).
+    static let awaitingRefresh: Set<String> = ["digits-synthetic_images.svg"]
+
+    @Test func everyDocsPictureIsLegible() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.img.path).filter { $0.hasSuffix(".svg") }.sorted()
+        #expect(!files.isEmpty, "no pictures in \(Self.img.path)")
+        for file in files where !Self.awaitingRefresh.contains(file) {
+            let svg = try String(contentsOf: Self.img.appendingPathComponent(file), encoding: .utf8)
+            let doc = try #require(SVGDocument.parse(svg), "\(file): not well-formed")
+            let (w, h) = doc.size
+            #expect(w.isFinite && h.isFinite && w > 0 && h > 0, "\(file): no size on the <svg> element")
+            let view = Box(x0: 0, y0: 0, x1: w, y1: h)
+            for t in doc.all("text") where !t.text.isEmpty && t.attributes["transform"] == nil {
+                #expect(view.contains(Box(text: t)), "\(file): text '\(t.text)' outside the \(w)×\(h) picture")
+            }
+            // Image grids (digits) have no axes or legend.
+            guard let frame = doc.all("rect", class: "frame").first.map(Box.init(rect:)) else { continue }
+            for legend in doc.all("rect", class: "legend-box").map(Box.init(rect:)) {
+                #expect(view.contains(legend), "\(file): legend \(legend) outside the \(w)×\(h) picture")
+                #expect(frame.contains(legend) || !frame.overlaps(legend), "\(file): legend half over the plot area")
+            }
+            let samples = doc.elements.filter { $0.name == "line" && $0.inLegendEntry }
+                .map { "\($0.attributes["stroke"] ?? "") \($0.attributes["stroke-dasharray"] ?? "solid")" }
+            #expect(Set(samples).count == samples.count, "\(file): two legend lines look alike: \(samples)")
+            let xt = doc.all("text", class: "xtick").map(Box.init(text:)).sorted { $0.x0 < $1.x0 }
+            #expect(zip(xt, xt.dropFirst()).allSatisfy { !$0.overlaps($1) }, "\(file): x tick labels overlap")
+            for axis in ["xtick", "ytick"] {
+                let labels = doc.all("text", class: axis).map(\.text)
+                #expect(labels.count >= 2, "\(file): \(axis) labels \(labels): an axis needs two to be read")
+            }
+        }
+    }
+}
