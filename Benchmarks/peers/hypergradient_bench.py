@@ -12,8 +12,10 @@ A variant that fails the check is reported (check_rel_err, check_passed = false)
 Workloads (definitions in Benchmarks/Runner/Hypergradients.swift):
   distill-cg10       the paper's 2 -> 200 x4 -> 1 tanh MLP fitted to 100 learned targets lam at fixed inputs
                      (inner MSE J_in), outer MSE J_out on 100 original points; one IFT hypergradient at the given
-                     (lam, w): b = dJ_out/dw, 10 conjugate-gradient iterations on H v = b from v = 0 (no early
-                     stop), then dJ_out/dlam - M^T v (M = d2 J_in / dw dlam; here dJ_out/dlam = 0)
+                     (lam, w): b = dJ_out/dw, 10 conjugate-gradient iterations on (H + eta I) v = b from v = 0
+                     (no early stop; eta = numbers["damping"], lambda_max/10: undamped, ten iterations on this
+                     singular H are too ill-conditioned for two implementations to agree to 1e-10), then
+                     dJ_out/dlam - M^T v (M = d2 J_in / dw dlam; here dJ_out/dlam = 0)
   distill-neumann10  the same with 10 Neumann terms: v = a b, then 9 times v <- v + a b - a H v (a = alpha)
   distill-unrolled10 d J_out(w_10) / d lam through 10 SGD steps w <- w - alpha dJ_in/dw from w
   fourier-exact      the anti-distillation Fourier problem's exact hypergradient: the dense Hessian of J_in
@@ -123,7 +125,7 @@ def jax_variants(name, numbers, arrays):
         xs, xo, yo = (jnp.asarray(arrays[k]) for k in ("learned_inputs", "original_inputs", "original_targets"))
         lam = jnp.asarray(arrays["lambda"])
         params = [jnp.asarray(p) for p in mlp_params(arrays["w"], DISTILL_WIDTHS)]
-        alpha, iters = numbers["alpha"], int(numbers["iterations"])
+        alpha, iters, eta = numbers["alpha"], int(numbers["iterations"]), numbers.get("damping", 0.0)
 
         def net(p, x):
             h = x
@@ -146,7 +148,7 @@ def jax_variants(name, numbers, arrays):
 
                 def step(_, s):
                     x, r, p, rr = s
-                    ap = hvp(p)
+                    ap = axpy(eta, p, hvp(p))
                     a = rr / tdot(p, ap)
                     x = axpy(a, p, x); r = axpy(-a, ap, r)
                     rr_new = tdot(r, r)
@@ -265,7 +267,7 @@ def torch_variants(name, numbers, arrays):
         xs, xo, yo = (T(arrays[k]) for k in ("learned_inputs", "original_inputs", "original_targets"))
         lam = T(arrays["lambda"])
         params = tuple(T(p) for p in mlp_params(arrays["w"], DISTILL_WIDTHS))
-        alpha, iters = numbers["alpha"], int(numbers["iterations"])
+        alpha, iters, eta = numbers["alpha"], int(numbers["iterations"]), numbers.get("damping", 0.0)
 
         def net(p, x):
             h = x
@@ -283,7 +285,7 @@ def torch_variants(name, numbers, arrays):
             if name == "distill-cg10":
                 x = tuple(torch.zeros_like(u) for u in b); r = b; p = b; rr = tdot(r, r)
                 for _ in range(iters):
-                    ap = hvp(p)
+                    ap = tuple(h + eta * pi for h, pi in zip(hvp(p), p))
                     a = rr / tdot(p, ap)
                     x = tuple(xi + a * pi for xi, pi in zip(x, p)); r = tuple(ri - a * ai for ri, ai in zip(r, ap))
                     rr_new = tdot(r, r)
