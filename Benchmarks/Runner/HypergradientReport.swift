@@ -8,6 +8,8 @@ import Foundation
 enum HypergradientReport {
     struct Round {
         var ours: Double, limit: Double?, flops: Double, single: Double?
+        /// fourier-exact: the dense Hessian's speed-up over the column-by-column one (fresh HVPs), this round.
+        var denseHessianSpeedup: Double?
         var jax: PeerReport.Peer?, torch: PeerReport.Peer?
         var worstCheck: Double
     }
@@ -36,6 +38,8 @@ enum HypergradientReport {
                 rounds[name, default: []].append(Round(
                     ours: a.map { (before * $0).squareRoot() } ?? before, limit: e["limit_us"] as? Double,
                     flops: e["flops"] as? Double ?? .nan, single: e["single_hvp_us"] as? Double,
+                    denseHessianSpeedup: (e["dense_hessian_columns_us"] as? Double).flatMap { old in
+                        (e["dense_hessian_us"] as? Double).map { old / $0 } },
                     jax: best(rows, ["jax", "jax_sync"]), torch: best(rows, ["torch"]),
                     worstCheck: rows.compactMap { $0["check_rel_err"] as? Double }.max() ?? .nan))
             }
@@ -67,6 +71,10 @@ enum HypergradientReport {
             var oursCell = f(ours)
             let singles = rs.compactMap(\.single)
             if !singles.isEmpty { oursCell += " (\(f(ours / 16)) per direction; single HVP \(f(median(singles))))" }
+            let speedups = rs.compactMap(\.denseHessianSpeedup)
+            if !speedups.isEmpty {
+                oursCell += " (dense Hessian \(f(median(speedups)))× [\(f(speedups.min()!))–\(f(speedups.max()!))] faster than by fresh HVPs)"
+            }
             out += "| \(name) | \(oursCell) | \(peer { $0.jax }) | \(peer { $0.torch }) | \(ratio { $0.jax }) | \(ratio { $0.torch }) "
             out += "| \(String(format: "%.3f", rs[0].flops / 1e9)) | \(limit) | \(fraction) | \(String(format: "%.1e", rs.map(\.worstCheck).max()!)) |\n"
             func peerMedian(_ p: (Round) -> PeerReport.Peer?) -> Any { let s = rs.compactMap { p($0)?.seconds }; return s.isEmpty ? NSNull() : median(s) * 1e6 }

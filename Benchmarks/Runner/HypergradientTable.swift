@@ -24,11 +24,13 @@ enum HypergradientTable {
                 fraction = format(limitUs / us, 2)
             }
             var notes = ""
-            for (key, value) in w.extra() {
-                entry[key] = value
-                if key == "single_hvp_us" {
-                    notes = "per direction \(format(us / 16, 1)) µs; single HVP \(format(value, 1)) µs (\(format(us / 16 / value, 2))×)"
-                }
+            let extra = w.extra()
+            for (key, value) in extra { entry[key] = value }
+            if let single = extra["single_hvp_us"] {
+                notes = "per direction \(format(us / 16, 1)) µs; single HVP \(format(single, 1)) µs (\(format(us / 16 / single, 2))×)"
+            }
+            if let new = extra["dense_hessian_us"], let old = extra["dense_hessian_columns_us"] {
+                notes = "dense Hessian \(format(new, 1)) µs; column by column with fresh HVPs \(format(old, 1)) µs (\(format(old / new, 2))× faster)"
             }
             print("| \(name) | \(format(us, 1)) [\(format(t.p25Seconds * 1e6, 1))–\(format(t.p75Seconds * 1e6, 1))] | \(format(t.firstCallSeconds * 1e6, 0)) | \(format(w.flops / 1e9, 3)) | \(format(w.flops / t.medianSeconds / 1e9, 1)) | \(limit) | \(fraction) | \(notes) |")
             results.append(entry)
