@@ -3,90 +3,174 @@ import Tape
 import Layers
 import Bilevel
 
-/// Files of the anti-distillation demo: result.json, CSVs and three pictures.
+/// Files of the anti-distillation demo: result.json, CSVs and five pictures.
 enum AntiDistillationOutput {
-    static func write<M: Model>(_ problem: TargetDistillation<M>, ctx: DemoContext, setup: AntiDistillation.Setup,
-                                chosen: [AntiDistillation.Outcome], grid: [AntiDistillation.Outcome], kGrid: [Int], etaGrid: [Double],
-                                alpha: Double, outerLR: Double?, outerSteps: Int, innerSteps: Int?) throws {
+    typealias Outcome = AntiDistillation.Outcome
+
+    static func write<M: Model>(_ problem: TargetDistillation<M>, ctx: DemoContext, setup: AntiDistillation.Setup, chosen: [Outcome],
+                                grid: [Outcome], kGrid: [Int], cgGrid: [Int], etaGrid: [Double], settings: AntiDistillation.Settings,
+                                bound: Double) throws {
         // 1. Learned points and fitted curves.
         let curveX = (0..<401).map { -Double.pi + 2 * Double.pi * Double($0) / 400 }
         let curveT = Tensor(shape: [401, 1], scalars: curveX)
-        var plot = Plot(title: "Anti-distillation: learned targets and fitted curves (\(setup.model))", xLabel: "x", yLabel: "y")
         var curveColumns: [(String, [Double])] = [("x", curveX)]
         var pointColumns: [(String, [Double])] = [("x", setup.learnedX)]
-        for (i, o) in chosen.enumerated() where o.failure == nil {
-            let c = Plot.color(i)
-            let fit = problem.predict(curveT, weights: o.run.weights)
-            plot.line(o.spec.label, curveX, fit, color: c, width: 1.6)
-            plot.points(nil, setup.learnedX, o.run.lambda.scalars, color: c, size: 3.5)
+        var layers: [(String, [Double], [Double], Int)] = []
+        for (i, o) in chosen.enumerated() {
+            guard let l = o.lambda, let w = o.weights else { continue }
+            let fit = problem.predict(curveT, weights: w)
+            layers.append((o.spec.label, fit, l.scalars, i))
             curveColumns.append((o.spec.label, fit))
-            pointColumns.append((o.spec.label, o.run.lambda.scalars))
+            pointColumns.append((o.spec.label, l.scalars))
+        }
+        // Headroom above the curves for the legend.
+        let ys = layers.flatMap { $0.1 + $0.2 } + setup.original.map(\.1)
+        var plot = Plot(title: "Anti-distillation: learned targets and fitted curves (\(setup.model))", xLabel: "x", yLabel: "y",
+                        yRange: ((ys.min() ?? 0) - 0.05)...((ys.max() ?? 1) + 0.8 * ((ys.max() ?? 1) - (ys.min() ?? 0)) + 0.1), height: 520)
+        // Exact last, black and dashed: a method that reaches the same answer (CG with enough iterations) would hide it.
+        for (name, fit, points, i) in layers.sorted(by: { ($0.0 == "exact" ? 1 : 0) < ($1.0 == "exact" ? 1 : 0) }) {
+            let exact = name == "exact", color = exact ? "#000000" : Plot.color(i)
+            plot.line(exact ? "exact (dashed, on top)" : name, curveX, fit, color: color, width: exact ? 1.8 : 1.6, dashed: exact)
+            plot.points(nil, setup.learnedX, points, color: color, size: exact ? 2.5 : 3.5)
         }
         plot.points("original point", setup.original.map(\.0), setup.original.map(\.1), color: "#ffd700", size: 7, marker: .star)
         try ctx.out.write(plot.svg(), to: "points_and_fits.svg")
         try ctx.out.writeColumns("fits.csv", curveColumns)
         try ctx.out.writeColumns("learned_points.csv", pointColumns)
 
-        // 2. Norms at convergence against K and against η.
-        let exact = grid.first { $0.spec.kind == .exact }
-        var kPlot = Plot(title: "Norms at convergence vs K", xLabel: "K (terms / iterations / unrolled steps)", yLabel: "norm", xLog: true, yLog: true)
+        // 2. Norms at convergence against K. Neumann and unrolling coincide on a quadratic inner problem: Neumann is
+        // drawn wide and light, unrolling thin and dashed on top, so both stay visible.
+        let exact = grid.first { $0.spec.kind == .exact && $0.lambda != nil }
+        func norms(_ runs: [Outcome]) -> (l: [Double], w: [Double]) { (runs.map { $0.lambda?.norm ?? .nan }, runs.map { $0.weights?.norm ?? .nan }) }
+        let styles: [(MethodSpec.Kind, String, String, Double, Bool, [Int])] = [
+            (.neumann, "Neumann", "#9ecae1", 6, false, kGrid), (.unrolled, "unrolled (= Neumann here; dashed on top)", "#b2182b", 1.8, true, kGrid),
+            (.cg, "CG", "#2ca02c", 2, false, cgGrid)]
+        let all = (norms(grid).l + norms(grid).w).filter { $0.isFinite && $0 > 0 }
+        let (lo, hi) = (all.min() ?? 0.1, all.max() ?? 10)
+        var kPlot = Plot(title: "‖λ‖ (falls with K) and ‖w‖ (grows with K) at convergence", xLabel: "K (Neumann terms / CG iterations / unrolled steps)",
+                         yLabel: "norm", xLog: true, yLog: true, yRange: (lo / 8)...(hi * 1.6), height: 480)
         var kColumns: [(String, [Double])] = [("K", kGrid.map(Double.init))]
-        for (i, kind) in [MethodSpec.Kind.neumann, .cg, .unrolled].enumerated() {
-            let runs = kGrid.compactMap { k in grid.first { $0.spec.kind == kind && $0.spec.k == k } }
-            let ln = runs.map { $0.failure == nil ? $0.run.lambda.norm : .nan }, wn = runs.map { $0.failure == nil ? $0.run.weights.norm : .nan }
-            kPlot.line("‖λ‖ \(kind.rawValue)", kGrid.map(Double.init), ln, color: Plot.color(i))
-            kPlot.line("‖w‖ \(kind.rawValue)", kGrid.map(Double.init), wn, color: Plot.color(i), dashed: true)
-            if kind == .unrolled {   // identical to Neumann on this quadratic problem: markers keep both visible
-                kPlot.points(nil, kGrid.map(Double.init), ln, color: Plot.color(i), size: 3.5, marker: .square)
-                kPlot.points(nil, kGrid.map(Double.init), wn, color: Plot.color(i), size: 3.5, marker: .square)
+        for (kind, name, color, width, dashed, ks) in styles {
+            let runs = ks.compactMap { k in grid.first { $0.spec.kind == kind && $0.spec.k == k } }
+            let (ln, wn) = norms(runs)
+            let x = runs.map { Double($0.spec.k!) }
+            kPlot.line(name, x, ln, color: color, width: width, dashed: dashed)
+            kPlot.line(nil, x, wn, color: color, width: width, dashed: dashed)
+            if kind == .cg {
+                kPlot.points(nil, x, ln, color: color, size: 2.5)
+                kPlot.points(nil, x, wn, color: color, size: 2.5)
             }
-            let failed = runs.filter { $0.failure != nil }.compactMap(\.spec.k)
-            if let first = failed.first, let y = ln.compactMap({ $0.isFinite ? $0 : nil }).last {
-                kPlot.layers.append(.label(x: Double(first), y: y, text: "\(kind.rawValue) K ≥ \(first): ascent direction, not run", color: Plot.color(i)))
+            if let first = runs.first(where: { $0.failure != nil }), let k = first.spec.k, let y = ln.last(where: \.isFinite) {
+                kPlot.label("\(kind.rawValue) K ≥ \(k): stopped (see result.json)", x: Double(k), y: y, color: color)
             }
-            kColumns += [("lambda_norm_\(kind.rawValue)", ln), ("w_norm_\(kind.rawValue)", wn)]
+            if kind != .cg { kColumns += [("lambda_norm_\(kind.rawValue)", ln), ("w_norm_\(kind.rawValue)", wn)] }
         }
-        if let exact, let lo = kGrid.min(), let hi = kGrid.max() {
-            kPlot.line("‖λ‖ exact", [Double(lo), Double(hi)], [exact.run.lambda.norm, exact.run.lambda.norm], color: "#000000", width: 1.2)
-            kPlot.line("‖w‖ exact", [Double(lo), Double(hi)], [exact.run.weights.norm, exact.run.weights.norm], color: "#000000", width: 1.2, dashed: true)
+        if let exact, let l = exact.lambda, let w = exact.weights, let kMax = (kGrid + cgGrid).max() {
+            kPlot.line("exact (pseudoinverse)", [1, Double(kMax)], [l.norm, l.norm], color: "#000000", width: 1.2, dashed: true)
+            kPlot.line(nil, [1, Double(kMax)], [w.norm, w.norm], color: "#000000", width: 1.2, dashed: true)
+            kPlot.label("‖w‖ exact", x: 1, y: w.norm, color: "#000000")
+            kPlot.label("‖λ‖ exact", x: 1, y: l.norm, color: "#000000")
         }
+        kPlot.legendCorner = .bottomRight
         try ctx.out.write(kPlot.svg(), to: "norms_vs_K.svg")
         try ctx.out.writeColumns("norms_vs_K.csv", kColumns)
-        var ePlot = Plot(title: "Norms at convergence vs damping η", xLabel: "η", yLabel: "norm", xLog: true, yLog: true)
-        let dampedRuns = etaGrid.compactMap { e in grid.first { $0.spec.kind == .damped && $0.spec.eta == e } }
-        ePlot.line("‖λ‖ damped", etaGrid, dampedRuns.map { $0.run.lambda.norm }, color: Plot.color(0))
-        ePlot.line("‖w‖ damped", etaGrid, dampedRuns.map { $0.run.weights.norm }, color: Plot.color(0), dashed: true)
-        if let exact, let lo = etaGrid.min(), let hi = etaGrid.max() {
-            ePlot.line("‖λ‖ exact", [lo, hi], [exact.run.lambda.norm, exact.run.lambda.norm], color: "#000000", width: 1.2)
-            ePlot.line("‖w‖ exact", [lo, hi], [exact.run.weights.norm, exact.run.weights.norm], color: "#000000", width: 1.2, dashed: true)
-        }
-        try ctx.out.write(ePlot.svg(), to: "norms_vs_eta.svg")
-        try ctx.out.writeColumns("norms_vs_eta.csv", [("eta", etaGrid), ("lambda_norm", dampedRuns.map { $0.run.lambda.norm }),
-                                                      ("w_norm", dampedRuns.map { $0.run.weights.norm })])
 
-        // 3. result.json.
-        func runJSON(_ o: AntiDistillation.Outcome) -> JSON {
-            if let failure = o.failure {
-                return .object([("method", .string(o.spec.kind.rawValue)), ("K", o.spec.k.map(JSON.int) ?? .null), ("eta", JSON.optional(o.spec.eta)),
-                                ("lambda", .null), ("w", .null), ("lambda_norm", .null), ("w_norm", .null), ("outer_loss", .null),
-                                ("outer_steps", .int(0)), ("converged", .bool(false)), ("outer_lr", .null), ("failure", .string(failure))])
+        // 3. CG against K: distance to the exact answer (log scale; 0 is drawn at the 1e-16 floor).
+        let cgRuns = cgGrid.compactMap { k in grid.first { $0.spec.kind == .cg && $0.spec.k == k } }
+        if let exact, let el = exact.lambda, let ew = exact.weights {
+            let dl = cgRuns.map { o in o.lambda.map { max(($0 - el).norm / el.norm, 1e-16) } ?? .nan }
+            let dw = cgRuns.map { o in o.weights.map { max(($0 - ew).norm / ew.norm, 1e-16) } ?? .nan }
+            let ks = cgRuns.map { Double($0.spec.k!) }
+            var cgPlot = Plot(title: "Truncated CG vs the exact hypergradient's answer", xLabel: "CG iterations K", yLabel: "relative distance to exact",
+                              yLog: true, yRange: 1e-17...10)
+            cgPlot.line("‖λ_K − λ_exact‖ / ‖λ_exact‖", ks, dl, color: Plot.color(0))
+            cgPlot.points(nil, ks, dl, color: Plot.color(0), size: 3)
+            cgPlot.line("‖w_K − w_exact‖ / ‖w_exact‖", ks, dw, color: Plot.color(1), dashed: true)
+            cgPlot.points(nil, ks, dw, color: Plot.color(1), size: 3, marker: .square)
+            if let k = zip(ks, dl).first(where: { $0.1 < 1e-12 })?.0 { cgPlot.label("below 1e-12 (rounding) from K = \(Int(k)) on", x: k, y: 1e-10) }
+            if let k = cgRuns.first(where: { $0.failure != nil })?.spec.k {
+                cgPlot.label("K ≥ \(k): stopped as diverging (see result.json)", x: Double(k), y: 1e-3, color: "#b2182b")
             }
-            return .object([("method", .string(o.spec.kind.rawValue)), ("K", o.spec.k.map(JSON.int) ?? .null), ("eta", JSON.optional(o.spec.eta)),
-                     ("lambda", .numbers(o.run.lambda.scalars)), ("w", .numbers(o.run.weights.scalars)),
-                     ("lambda_norm", .number(o.run.lambda.norm)), ("w_norm", .number(o.run.weights.norm)),
-                     ("outer_loss", .number(o.outerLoss)), ("outer_steps", .int(o.run.outerSteps)), ("converged", .bool(o.run.converged)),
-                     ("outer_lr", .number(o.rate))])
+            cgPlot.legendCorner = .topRight
+            try ctx.out.write(cgPlot.svg(), to: "cg_vs_K.svg")
+            try ctx.out.writeColumns("cg_vs_K.csv", [("K", ks), ("lambda_relative_distance", dl), ("w_relative_distance", dw),
+                                                     ("lambda_norm", norms(cgRuns).l), ("w_norm", norms(cgRuns).w)])
         }
-        let settings: JSON = .object([
+
+        // 4. Norms against η.
+        let dampedRuns = etaGrid.compactMap { e in grid.first { $0.spec.kind == .damped && $0.spec.eta == e } }
+        let (dl, dw) = norms(dampedRuns)
+        var ePlot = Plot(title: "‖λ‖ and ‖w‖ at convergence vs damping η", xLabel: "η", yLabel: "norm", xLog: true, yLog: true,
+                         yRange: (lo / 8)...(hi * 1.6))
+        ePlot.line("damped", etaGrid, dl, color: Plot.color(0))
+        ePlot.line(nil, etaGrid, dw, color: Plot.color(0))
+        if let exact, let l = exact.lambda, let w = exact.weights, let a = etaGrid.min(), let b = etaGrid.max() {
+            ePlot.line("exact (pseudoinverse)", [a, b], [l.norm, l.norm], color: "#000000", width: 1.2, dashed: true)
+            ePlot.line(nil, [a, b], [w.norm, w.norm], color: "#000000", width: 1.2, dashed: true)
+            ePlot.label("‖w‖", x: a, y: dw.first(where: \.isFinite) ?? w.norm)
+            ePlot.label("‖λ‖", x: a, y: dl.first(where: \.isFinite) ?? l.norm)
+        }
+        ePlot.legendCorner = .bottomLeft
+        try ctx.out.write(ePlot.svg(), to: "norms_vs_eta.svg")
+        try ctx.out.writeColumns("norms_vs_eta.csv", [("eta", etaGrid), ("lambda_norm", dl), ("w_norm", dw)])
+
+        // 5. Outer dynamics: ‖λ_k‖ along the run.
+        var dPlot = Plot(title: "Outer dynamics: ‖λ_k‖ per outer step (" + (settings.outerLR.map { "SGD, lr \(fmt($0))" } ?? "line search") + ")",
+                         xLabel: "outer step k", yLabel: "‖λ_k‖", xLog: true)
+        for (i, o) in chosen.enumerated() where !o.lambdaNorms.isEmpty {
+            dPlot.line(o.spec.label, (1...o.lambdaNorms.count).map(Double.init), o.lambdaNorms, color: Plot.color(i), width: 1.6, dashed: o.failure != nil)
+        }
+        dPlot.legendCorner = .topLeft
+        try ctx.out.write(dPlot.svg(), to: "outer_dynamics.svg")
+
+        try ctx.out.writeJSON(resultJSON(ctx: ctx, setup: setup, chosen: chosen, grid: grid, settings: settings, bound: bound))
+        try ctx.out.write(summaryMarkdown(chosen), to: "summary.md")
+        ctx.say("wrote \(ctx.out.url.path)/{result.json, points_and_fits.svg, norms_vs_K.svg, cg_vs_K.svg, norms_vs_eta.svg, outer_dynamics.svg, *.csv}")
+    }
+
+    /// The summary table as markdown (docs/demos/anti-distillation.md splices it in; tools/regenerate-docs.sh).
+    static func summaryMarkdown(_ chosen: [Outcome]) -> String {
+        var s = "| method | ‖λ‖ | ‖w‖ | outer loss | outer steps | converged | ‖∂J_in/∂w‖ at w |\n|---|---|---|---|---|---|---|\n"
+        for o in chosen {
+            if let l = o.lambda, let w = o.weights {
+                s += "| \(o.spec.label) | \(fmt(l.norm)) | \(fmt(w.norm)) | \(fmt(o.outerLoss, 2)) | \(o.outerSteps) | \(o.converged ? "yes" : "no (cap)") | \(fmt(o.innerGradientNorm, 2)) |\n"
+            } else {
+                s += "| \(o.spec.label) | — | — | — | \(o.outerSteps) | stopped: \(o.failure ?? "") | — |\n"
+            }
+        }
+        return s
+    }
+
+    static func resultJSON(ctx: DemoContext, setup: AntiDistillation.Setup, chosen: [Outcome], grid: [Outcome],
+                           settings: AntiDistillation.Settings, bound: Double) -> JSON {
+        func runJSON(_ o: Outcome, trajectory: Bool) -> JSON {
+            var fields: [(String, JSON)] = [
+                ("method", .string(o.spec.kind.rawValue)), ("K", o.spec.k.map(JSON.int) ?? .null), ("eta", JSON.optional(o.spec.eta)),
+                ("lambda", o.lambda.map { .numbers($0.scalars) } ?? .null), ("w", o.weights.map { .numbers($0.scalars) } ?? .null),
+                ("lambda_norm", JSON.optional(o.lambda?.norm)), ("w_norm", JSON.optional(o.weights?.norm)),
+                ("outer_loss", o.lambda == nil ? .null : .number(o.outerLoss)), ("outer_steps", .int(o.outerSteps)),
+                ("converged", .bool(o.converged)), ("outer_lr", o.rate.isFinite ? .number(o.rate) : .null),
+                ("inner_gradient_norm", o.lambda == nil ? .null : .number(o.innerGradientNorm)), ("solve_status", .string(o.solveStatus)),
+                ("failure", o.failure.map(JSON.string) ?? .null),
+            ]
+            if trajectory {
+                let stride = max(1, o.lambdaNorms.count / 200)
+                fields.append(("lambda_norm_trajectory", .numbers(Swift.stride(from: 0, to: o.lambdaNorms.count, by: stride).map { o.lambdaNorms[$0] }
+                    .filter(\.isFinite))))
+            }
+            return .object(fields)
+        }
+        let config: JSON = .object([
             ("model", .string(setup.model)), ("frequencies", .int(setup.features.frequencies)),
             ("amplitudes", .numbers(setup.features.amplitudes)), ("amplitude_profile", .string(setup.features.profile.description)),
-            ("learned_x", .numbers(setup.learnedX)),
-            ("original", .array(setup.original.map { JSON.numbers([$0.0, $0.1]) })),
-            ("inner_lr", .number(alpha)), ("outer_lr", outerLR.map(JSON.number) ?? .string("auto")),
-            ("outer_steps_cap", .int(outerSteps)), ("inner_solve", innerSteps.map { JSON.string("\($0) GD steps") } ?? .string("closed form")),
-            ("convergence_tolerance", .number(1e-10)), ("seed", .int(Int(ctx.seed))), ("quick", .bool(ctx.quick)),
+            ("learned_x", .numbers(setup.learnedX)), ("original", .array(setup.original.map { JSON.numbers([$0.0, $0.1]) })),
+            ("inner_lr", .number(settings.alpha)), ("outer_optimizer", .string(settings.outerLR == nil ? "line search (auto)" : "sgd")),
+            ("outer_lr", settings.outerLR.map(JSON.number) ?? .string("auto")), ("outer_steps_cap", .int(settings.outerSteps)),
+            ("inner_solve", settings.innerSteps.map { JSON.string("\($0) SGD steps from w0") } ?? .string("closed form")),
+            ("lambda_bound", bound.isFinite ? .number(bound) : .null), ("convergence_tolerance", .number(1e-10)),
+            ("seed", .int(Int(ctx.seed))), ("quick", .bool(ctx.quick)),
         ])
-        try ctx.out.writeJSON(.object([("settings", settings), ("runs", .array(chosen.map(runJSON))), ("grid", .array(grid.map(runJSON)))]))
-        ctx.say("wrote \(ctx.out.url.path)/{result.json, points_and_fits.svg, norms_vs_K.svg, norms_vs_eta.svg, *.csv}")
+        return .object([("settings", config), ("runs", .array(chosen.map { runJSON($0, trajectory: true) })),
+                        ("grid", .array(grid.map { runJSON($0, trajectory: false) }))])
     }
 }

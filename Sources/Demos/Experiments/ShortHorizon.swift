@@ -3,81 +3,143 @@ import Tape
 import Layers
 import Bilevel
 
-/// The short-horizon bias (lecture, PRIMER section 4) on the noisy quadratic model: the greedy schedule
-/// against the schedule optimal for the whole horizon, on a spherical and an ill-conditioned noisy problem,
-/// and the schedule α_k = α₀/(1 + k/K₀)^β meta-learned by unrolled differentiation for several horizons.
+/// The short-horizon bias (lecture, PRIMER section 4) on the noisy quadratic model, with the closed-form
+/// second-moment recursion: greedy against searched per-step schedules for plain SGD and SGD with momentum,
+/// spherical and ill-conditioned, with and without noise; the best constant rate by horizon; and the offline
+/// schedule α_k = α₀/(1 + k/K)^β (α₀, K, β learned) for several horizons. Every schedule stays in the stable region.
 enum ShortHorizon: Subcommand {
     static let name = "short-horizon"
-    static let summary = "Lecture: greedy vs horizon-optimal learning-rate schedules; meta-learned decay vs horizon"
+    static let summary = "Lecture: greedy vs searched schedules (SGD and momentum, with and without noise); offline decay vs horizon"
     static let flags: [Flag] = [
-        .option("horizons", "horizons T for greedy vs optimal", default: "1,3,10,30,100,300,1000 (quick: 1,10,30,100)"),
-        .option("meta-horizons", "horizons for the meta-learned α₀, β", default: "100,1000,5000 (quick: 30,100,300)"),
-        .option("condition", "condition number of the ill-conditioned problem", default: "1000"),
+        .option("horizons", "horizons T for greedy vs searched per-step schedules", default: "1,3,10,30,100,300,1000 (quick: 1,10,30,100)"),
+        .option("offline-horizons", "horizons for the offline schedule α₀/(1 + k/K)^β", default: "100,1000,5000,20000 (quick: 100,1000)"),
+        .option("constant-horizons", "horizons for the best constant rate", default: "10,100,1000,5000,20000 (quick: 10,100,1000)"),
+        .option("condition", "condition number κ of the ill-conditioned problem (curvatures log-spaced in [1/κ, 1], 20 coordinates)", default: "1000"),
         .option("noise", "noise scale σ² (cᵢ = σ² hᵢ; spherical: c = σ²)", default: "0.1"),
-        .option("iterations", "Adam iterations of each schedule optimization", default: "400 (quick: 200)"),
+        .option("strong-noise", "a second, strong noise scale for the best-constant-rate rows", default: "10"),
+        .option("max-momentum", "largest momentum β a schedule may use (stable region: β < 1, α·h_max < 2(1 + β))", default: "0.999"),
+        .option("iterations", "Adam iterations of each per-step schedule search (per start)", default: "2000 (quick: 300)"),
+        .option("offline-iterations", "Adam iterations of each offline-schedule fit (per start)", default: "600 (quick: 200)"),
     ]
+
+    /// One problem and optimizer family of the per-step comparison.
+    struct Setting {
+        var key: String
+        var label: String
+        var problem: NoisyQuadratic
+        var momentum: Bool
+    }
+
+    /// Greedy against the searched schedules of one setting at one horizon.
+    struct Comparison {
+        var horizon: Int
+        var greedy: (rates: [Double], momenta: [Double])
+        var greedyLoss: Double
+        var found: [NoisyQuadratic.ScheduleResult]
+        var best: NoisyQuadratic.ScheduleResult { found.min { $0.loss < $1.loss }! }
+        /// Largest αₜ·h_max / (2(1 + βₜ)) of the greedy schedule: ≤ 1 inside the stable region.
+        var greedyStabilityRatio: Double
+        /// Noise-free problems only: greedy without the stability limit, and the Krylov optimum (no schedule can beat it).
+        var unconstrainedGreedyLoss: Double?
+        var krylovOptimum: Double?
+    }
 
     static func run(_ args: Arguments, _ ctx: DemoContext) throws {
         let q = ctx.quick
         let horizons = try args.ints("horizons", default: q ? [1, 10, 30, 100] : [1, 3, 10, 30, 100, 300, 1000], in: 1...100_000)
-        let metaHorizons = try args.ints("meta-horizons", default: q ? [30, 100, 300] : [100, 1000, 5000], in: 1...1_000_000)
+        let offline = try args.ints("offline-horizons", default: q ? [100, 1000] : [100, 1000, 5000, 20000], in: 1...1_000_000)
+        let constantHorizons = try args.ints("constant-horizons", default: q ? [10, 100, 1000] : [10, 100, 1000, 5000, 20000], in: 1...10_000_000)
         let kappa = try args.double("condition", default: 1000, in: 1...1e9)
         let s2 = try args.double("noise", default: 0.1, in: 0...1e6)
-        let iterations = try args.int("iterations", default: q ? 200 : 400, in: 1...1_000_000)
-        let problems = [("spherical", NoisyQuadratic.spherical(noise: s2)), ("ill-conditioned", NoisyQuadratic.illConditioned(condition: kappa, noiseScale: s2))]
-        var rows: [[String]] = [], entries: [(String, JSON)] = []
-        var lossPlot = Plot(title: "Expected loss after T steps: greedy vs horizon-optimal schedule", xLabel: "horizon T", yLabel: "expected loss",
-                            xLog: true, yLog: true)
-        var schedulePlot = Plot(title: "Schedules for the longest horizon (ill-conditioned problem)", xLabel: "step", yLabel: "learning rate α", yLog: true)
+        let strong = try args.double("strong-noise", default: 10, in: 0...1e6)
+        let maxMomentum = try args.double("max-momentum", default: 0.999, in: 0...0.999999)
+        let iterations = try args.int("iterations", default: q ? 300 : 2000, in: 1...1_000_000)
+        let offlineIterations = try args.int("offline-iterations", default: q ? 200 : 600, in: 1...1_000_000)
+
+        let sph = NoisyQuadratic.spherical(noise: s2)
+        let ill = NoisyQuadratic.illConditioned(condition: kappa, noiseScale: s2)
+        let clean = NoisyQuadratic.illConditioned(condition: kappa, noiseScale: 0)
+        let settings = [
+            Setting(key: "sgd_spherical_noisy", label: "SGD, spherical, noisy", problem: sph, momentum: false),
+            Setting(key: "sgd_ill_noise_free", label: "SGD, ill-conditioned, noise-free", problem: clean, momentum: false),
+            Setting(key: "sgd_ill_noisy", label: "SGD, ill-conditioned, noisy", problem: ill, momentum: false),
+            Setting(key: "momentum_spherical_noisy", label: "momentum, spherical, noisy", problem: sph, momentum: true),
+            Setting(key: "momentum_ill_noise_free", label: "momentum, ill-conditioned, noise-free", problem: clean, momentum: true),
+            Setting(key: "momentum_ill_noisy", label: "momentum, ill-conditioned, noisy", problem: ill, momentum: true),
+        ]
         let progress = ctx.progress("schedules")
-        var done = 0
-        for (pi, (name, nqm)) in problems.enumerated() {
-            var greedy: [Double] = [], optimal: [Double] = []
-            for t in horizons {
-                let g = nqm.greedySchedule(steps: t)
-                let o = try nqm.optimizedSchedule(steps: t, iterations: iterations)
-                greedy.append(nqm.loss(after: g))
-                optimal.append(min(nqm.loss(after: o), nqm.loss(after: g)))
-                rows.append([name, "\(t)", fmt(greedy.last!), fmt(optimal.last!), fmt(greedy.last! / optimal.last! - 1, 3)])
-                if name == "ill-conditioned" && t == horizons.max()! {
-                    let steps = (0..<t).map(Double.init)
-                    schedulePlot.line("greedy", steps, g, color: Plot.color(0))
-                    schedulePlot.line("optimal for T = \(t)", steps, o, color: Plot.color(1))
-                    try ctx.out.writeColumns("schedules.csv", [("step", steps), ("greedy", g), ("optimal", o)])
-                }
-                done += 1
-                progress.report(done, of: 2 * horizons.count)
+        var comparisons: [[Comparison]] = []
+        for (si, setting) in settings.enumerated() {
+            var row: [Comparison] = []
+            for (hi, t) in horizons.enumerated() {
+                progress.report(si * horizons.count + hi, of: settings.count * horizons.count, "\(setting.label), T = \(t)")
+                row.append(compare(setting, horizon: t, maxMomentum: maxMomentum, iterations: iterations))
             }
-            try ctx.out.writeColumns("loss_vs_horizon_\(name).csv", [("horizon", horizons.map(Double.init)), ("greedy", greedy), ("optimal", optimal)])
-            lossPlot.line("\(name): greedy", horizons.map(Double.init), greedy, color: Plot.color(2 * pi), dashed: true)
-            lossPlot.line("\(name): horizon-optimal", horizons.map(Double.init), optimal, color: Plot.color(2 * pi))
-            entries.append((name.replacingOccurrences(of: "-", with: "_"), .object([
-                ("horizons", .array(horizons.map(JSON.int))), ("greedy_loss", .numbers(greedy)), ("optimal_loss", .numbers(optimal)),
-                ("curvatures", .numbers(nqm.curvatures)), ("noise", .numbers(nqm.noise))])))
+            comparisons.append(row)
         }
-        ctx.say(table(["problem", "horizon T", "greedy loss", "optimal loss", "greedy excess"], rows))
-        // Meta-learned inverse-time decay on the ill-conditioned problem.
-        let nqm = problems[1].1
-        let k0 = 10.0
-        var meta: [(Int, Double, Double)] = []
-        for t in metaHorizons {
-            let r = try nqm.metaLearnInverseTimeDecay(horizon: t, k0: k0, initialRate: 0.5, iterations: iterations)
-            meta.append((t, r.rate, r.power))
+        progress.report(settings.count * horizons.count, of: settings.count * horizons.count)
+        ctx.say(table(["setting", "T", "greedy loss", "best searched loss", "greedy ÷ best − 1", "searched losses by start"],
+                      zip(settings, comparisons).flatMap { s, row in row.map { c in
+                          [s.label, "\(c.horizon)", fmt(c.greedyLoss), fmt(c.best.loss), fmt(c.greedyLoss / c.best.loss - 1, 3),
+                           c.found.map { fmt($0.loss, 3) }.joined(separator: " ")]
+                      } }))
+
+        // Best constant rate by horizon, for plain SGD on the ill-conditioned problem at three noise levels.
+        let noises = [0, s2, strong]
+        let constants = noises.map { sigma in
+            let p = NoisyQuadratic.illConditioned(condition: kappa, noiseScale: sigma)
+            return constantHorizons.map { p.bestConstantRate(steps: $0) }
         }
-        ctx.say("\nmeta-learned α_k = α₀ / (1 + k/\(Int(k0)))^β on the ill-conditioned problem (unrolled through the horizon):")
-        ctx.say(table(["horizon", "α₀", "β", "α at step 100"], meta.map { ["\($0.0)", fmt($0.1), fmt($0.2), fmt($0.1 * pow(1 + 100 / k0, -$0.2))] }))
-        var metaPlot = Plot(title: "Meta-learned schedules α_k = α₀/(1 + k/K₀)^β by horizon", xLabel: "step k", yLabel: "learning rate", xLog: true, yLog: true)
-        let ks = (0..<200).map { pow(10, 4 * Double($0) / 199) }
-        for (i, m) in meta.enumerated() { metaPlot.line("horizon \(m.0)", ks, ks.map { m.1 * pow(1 + $0 / k0, -m.2) }, color: Plot.color(i)) }
-        try ctx.out.write(lossPlot.svg(), to: "loss_vs_horizon.svg")
-        try ctx.out.write(schedulePlot.svg(), to: "schedules.svg")
-        try ctx.out.write(metaPlot.svg(), to: "meta_schedules.svg")
-        try ctx.out.writeCSV("meta_learned.csv", header: ["horizon", "alpha0", "beta"], rows: meta.map { [Double($0.0), $0.1, $0.2] })
-        try ctx.out.writeJSON(.object([
-            ("settings", .object([("noise_convention", .string("m' = (1 - a h)^2 m + a^2 c, c = variance of the gradient noise")),
-                                  ("condition", .number(kappa)), ("noise_scale", .number(s2)), ("iterations", .int(iterations)),
-                                  ("k0", .number(k0)), ("seed", .int(Int(ctx.seed))), ("quick", .bool(ctx.quick))])),
-        ] + entries + [("meta_learned", .array(meta.map { .object([("horizon", .int($0.0)), ("alpha0", .number($0.1)), ("beta", .number($0.2))]) }))]))
-        ctx.say("wrote \(ctx.out.url.path)/{result.json, loss_vs_horizon.svg, schedules.svg, meta_schedules.svg, *.csv}")
+        ctx.say("\nbest constant SGD rate by horizon (ill-conditioned problem; stable range α < \(fmt(ill.rateLimit())))")
+        ctx.say(table(["σ²"] + constantHorizons.map { "T = \($0)" }, zip(noises, constants).map { n, row in [fmt(n)] + row.map { fmt($0.rate) } }))
+
+        // The offline schedule α_k = α₀/(1 + k/K)^β, fitted per horizon from three starts; each fit evaluated at every horizon.
+        let cap = ill.rateLimit()
+        let starts = [(0.5 * cap, 10.0, 0.5), (0.1 * cap, 100.0, 1.0), (0.9 * cap, 1000.0, 0.3)]
+        let offlineProgress = ctx.progress("offline schedules")
+        var fits: [(horizon: Int, all: [NoisyQuadratic.DecaySchedule], best: NoisyQuadratic.DecaySchedule)] = []
+        for (i, t) in offline.enumerated() {
+            offlineProgress.report(i, of: offline.count, "T = \(t)")
+            let all = ill.fitInverseTimeDecay(horizon: t, starts: starts.map { (initialRate: $0.0, timeScale: $0.1, power: $0.2) },
+                                              iterations: offlineIterations)
+            fits.append((t, all, all.min { $0.loss < $1.loss }!))
+        }
+        offlineProgress.report(offline.count, of: offline.count)
+        let crossLoss = fits.map { f in offline.map { ill.loss(after: f.best.rates(steps: $0)) } }
+        ctx.say("\noffline schedule α_k = α₀/(1 + k/K)^β on the ill-conditioned noisy problem (best of \(starts.count) starts); " +
+                "loss of each fitted schedule at every horizon:")
+        ctx.say(table(["fitted for T", "α₀", "K", "β", "α at k = 100", "α at k = 10000"] + offline.map { "loss at \($0)" },
+                      zip(fits, crossLoss).map { f, losses in
+                          ["\(f.horizon)", fmt(f.best.initialRate), fmt(f.best.timeScale), fmt(f.best.power),
+                           fmt(f.best.initialRate * pow(1 + 100 / f.best.timeScale, -f.best.power)),
+                           fmt(f.best.initialRate * pow(1 + 10000 / f.best.timeScale, -f.best.power))] + losses.map { fmt($0) }
+                      }))
+        try ShortHorizonOutput.write(ctx: ctx, settings: settings, comparisons: comparisons, horizons: horizons, noises: noises,
+                                     constantHorizons: constantHorizons, constants: constants, offline: offline, fits: fits,
+                                     crossLoss: crossLoss, starts: starts,
+                                     config: [("condition", .number(kappa)), ("noise_scale", .number(s2)), ("strong_noise_scale", .number(strong)),
+                                              ("max_momentum", .number(maxMomentum)), ("iterations", .int(iterations)),
+                                              ("offline_iterations", .int(offlineIterations)), ("seed", .int(Int(ctx.seed))), ("quick", .bool(q))])
+    }
+
+    /// Greedy and the searched schedules from four starts that are *not* greedy: constant rates at 10 %, 50 % and
+    /// 90 % of the stable limit (momenta 0, 0.5, 0.9 with momentum) and an inverse-time decay from 50 %.
+    static func compare(_ s: Setting, horizon t: Int, maxMomentum: Double, iterations: Int) -> Comparison {
+        let p = s.problem
+        let greedy = p.greedySchedule(steps: t, momentum: s.momentum, maxMomentum: maxMomentum)
+        let fractions: [(Double, Double)] = s.momentum ? [(0.1, 0), (0.5, 0.5), (0.9, min(0.9, maxMomentum))] : [(0.1, 0), (0.5, 0), (0.9, 0)]
+        var starts: [(rates: [Double], momenta: [Double]?)] = fractions.map { f, b in
+            (Array(repeating: f * p.rateLimit(momentum: b), count: t), s.momentum ? Array(repeating: b, count: t) : nil)
+        }
+        let b = s.momentum ? min(0.5, maxMomentum) : 0
+        starts.append(((0..<t).map { 0.5 * p.rateLimit(momentum: b) / (1 + Double($0) / 10) }, s.momentum ? Array(repeating: b, count: t) : nil))
+        let found = p.optimizeSchedule(starts: starts, momentum: s.momentum, maxMomentum: maxMomentum, iterations: iterations)
+        let ratio = zip(greedy.rates, greedy.momenta).map { $0 / p.rateLimit(momentum: $1) }.max() ?? 0
+        let noiseFree = p.noise.allSatisfy { $0 == 0 }
+        let free = noiseFree ? p.greedySchedule(steps: t, momentum: s.momentum, maxMomentum: maxMomentum, stable: false) : nil
+        return Comparison(horizon: t, greedy: greedy, greedyLoss: p.loss(after: greedy.rates, momenta: s.momentum ? greedy.momenta : nil),
+                          found: found, greedyStabilityRatio: ratio,
+                          unconstrainedGreedyLoss: free.map { p.loss(after: $0.rates, momenta: s.momentum ? $0.momenta : nil) },
+                          krylovOptimum: noiseFree ? p.krylovOptimum(steps: t) : nil)
     }
 }

@@ -90,11 +90,18 @@ enum TwoPoints: Subcommand {
         if abs(r[1]) > 1e-12 {
             plot.line("valid outer solutions", [lo, hi], [lo, hi].map { (y - r[0] * $0) / r[1] }, color: "#000000", width: 1.5, dashed: true)
         }
-        for (i, (spec, traj)) in results.enumerated() {
-            plot.line(spec.label, traj.map { $0[0] }, traj.map { $0[1] }, color: Plot.color(i), width: 2)
-            plot.points(nil, [traj.last![0]], [traj.last![1]], color: Plot.color(i), size: 5)
+        // Exact last, dashed and on top: Neumann with a large K follows nearly the same path and would hide it.
+        let order = results.indices.filter { results[$0].0.kind != .exact } + results.indices.filter { results[$0].0.kind == .exact }
+        for i in order {
+            let (spec, traj) = results[i]
+            let isExact = spec.kind == .exact
+            plot.line(isExact ? "exact (dashed, drawn on top)" : spec.label, traj.map { $0[0] }, traj.map { $0[1] },
+                      color: isExact ? "#000000" : Plot.color(i), width: isExact ? 2 : 4, dashed: isExact)
+            plot.points(nil, [traj.last![0]], [traj.last![1]], color: isExact ? "#000000" : Plot.color(i), size: isExact ? 3.5 : 6,
+                        marker: isExact ? .square : .circle)
         }
         plot.points("closest to λ₀", [closest[0]], [closest[1]], color: "#ffd700", size: 6, marker: .star)
+        plot.legendCorner = .bottomRight   // the solution line leaves through the top right
         try ctx.out.write(plot.svg(), to: "trajectories.svg")
         for (spec, traj) in results {
             try ctx.out.writeCSV("trajectory_\(spec.kind.rawValue)\(spec.k.map { "_K\($0)" } ?? "").csv", header: ["lambda1", "lambda2"], rows: traj)

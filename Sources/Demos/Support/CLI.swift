@@ -17,6 +17,7 @@ enum DemoCLI {
     static var subcommands: [any Subcommand.Type] {
         [
             AntiDistillation.self, TwoPoints.self, RingsDemo.self, KaczmarzDemo.self, DigitsDemo.self, SpectralFilterDemo.self, ShortHorizon.self, SolutionConcepts.self,
+            Sweep.self, Collect.self,
         ]
     }
 
@@ -33,6 +34,7 @@ enum DemoCLI {
             console.error("error: unknown subcommand '\(first)'\n\n" + overview())
             return 2
         }
+        if let tool = command as? any CommandLineTool.Type { return tool.run(argv: Array(argv.dropFirst()), console: console) }
         let rest = Array(argv.dropFirst())
         if rest.contains("--help") || rest.contains("-h") { console.say(usage(command)); return 0 }
         var out: OutputDirectory?

@@ -53,8 +53,10 @@ final class OutputDirectory {
     /// Writes every staged file atomically. If one fails, the ones this commit already wrote are removed.
     func commit() throws {
         var written: [URL] = []
+        // result.json last: a folder holding it is a finished run (what `sweep` takes as done).
+        let ordered = pending.filter { $0.name != "result.json" } + pending.filter { $0.name == "result.json" }
         do {
-            for (name, text) in pending {
+            for (name, text) in ordered {
                 let final = url.appendingPathComponent(name)
                 try OutputDirectory.writeAtomically(text, to: final)
                 written.append(final)
@@ -136,7 +138,7 @@ func csv(header: [String], rows: [[Double]], file: String = "CSV") throws -> Str
 }
 
 /// A header cell, quoted when it holds a comma, quote or newline (RFC 4180).
-private func csvField(_ s: String) -> String {
+func csvField(_ s: String) -> String {
     guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return s }
     return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
