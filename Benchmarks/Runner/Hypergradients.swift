@@ -185,6 +185,10 @@ struct HypergradientWorkload {
         let singleTiming = Timing.measure(minSeconds: 0.3) {
             single.hessianVectorProduct(of: w.loss, at: w.parameters, along: directions[0].map { $0! }, into: &products)
         }
+        // One product of a linearization made once (what each CG or Neumann iteration costs).
+        let linearized = Tape().linearizedGradient(of: w.loss, at: w.parameters)
+        var replayed: [Tensor] = []
+        let linearizedTiming = Timing.measure(minSeconds: 0.3) { linearized.hessianVectorProduct(along: directions[0], into: &replayed) }
         let fl = mlpFlops([2, 200, 200, 200, 200, 1], batch: 100)
         var arrays: [(String, Tensor)] = w.parameters.enumerated().map { ("p\($0)", $1) }
         arrays += [("x", w.constants[0]), ("y", w.constants[1])]
@@ -193,7 +197,7 @@ struct HypergradientWorkload {
                                              result: { Tensor(once().flatMap { $0.flatMap(\.scalars) }) },
                                              flops: fl.linearize + 16 * fl.product, arrays: arrays,
                                              numbers: ["directions": 16, "parameter_tensors": Double(w.parameters.count)])
-        workload.extra = { ["single_hvp_us": singleTiming.medianSeconds * 1e6] }
+        workload.extra = { ["single_hvp_us": singleTiming.medianSeconds * 1e6, "linearized_hvp_us": linearizedTiming.medianSeconds * 1e6] }
         return workload
     }
 
