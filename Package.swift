@@ -33,5 +33,11 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tape"], path: "Tests/LayersTests"),
         .testTarget(name: "BilevelTests", dependencies: ["Bilevel", "Layers", "Tape"], path: "Tests/BilevelTests"),
         .testTarget(name: "DemosTests", dependencies: ["Demos", "Bilevel", "Layers", "Tape"], path: "Tests/DemosTests"),
+        // Every Swift block of README.md and docs/**/*.md, compiled and run as a test: the DocSnippets build
+        // plugin runs DocSnippetExtractor over the Markdown before DocTests compiles. Only the public API is
+        // imported, as a user's package would.
+        .executableTarget(name: "DocSnippetExtractor", path: "Plugins/DocSnippetExtractor"),
+        .plugin(name: "DocSnippets", capability: .buildTool(), dependencies: ["DocSnippetExtractor"], path: "Plugins/DocSnippets"),
+        .testTarget(name: "DocTests", dependencies: ["Bilevel", "Layers", "Tape"], path: "Tests/DocTests", plugins: ["DocSnippets"]),
     ]
 )

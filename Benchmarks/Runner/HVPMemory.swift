@@ -14,7 +14,7 @@ enum HVPMemory {
             print("hvp memory: /proc/self/status or clear_refs is not available here"); return
         }
         let tape = Tape()
-        let r = tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction)
+        let r = tape.valueGradientAndHessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction)
         guard let peak = peakResidentBytes() else { return }
         let added = peak - before, reference = w.parameterAndActivationDoubles * 8
         print("\(name): one HVP adds \(format(Double(added) / 1e6, 1)) MB resident (tape peak \(format(Double(tape.peakBytes) / 1e6, 1)) MB,"

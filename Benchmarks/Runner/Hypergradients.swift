@@ -87,7 +87,7 @@ struct HypergradientWorkload {
 
     static func distill(_ name: String, _ d: Distill) -> HypergradientWorkload {
         let workspace = BilevelWorkspace()
-        let context = HypergradientContext(initialWeights: d.weights, workspace: workspace)
+        let context = HypergradientContext(initialWeights: d.weights, innerStep: 0, workspace: workspace)
         let method: any HypergradientMethod = switch name {
         case "distill-cg10": TruncatedConjugateGradient(iterations: 10, damping: d.damping)
         case "distill-neumann10": NeumannSeries(terms: 10, step: d.alpha, stabilityCheckIterations: 0)
@@ -125,7 +125,7 @@ struct HypergradientWorkload {
         let lambda = Tensor(xs.scalars.map { Foundation.sin($0) })
         let w = problem.solveInner(lambda: lambda, from: .zeros([21]))!
         let workspace = BilevelWorkspace()
-        let context = HypergradientContext(initialWeights: w, workspace: workspace)
+        let context = HypergradientContext(initialWeights: w, innerStep: 0, workspace: workspace)
         func once() -> Tensor {
             do { return try ExactHypergradient().hypergradient(of: problem, lambda: lambda, weights: w, context: context).gradient }
             catch { fail("fourier-exact: \(error)") }

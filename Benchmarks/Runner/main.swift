@@ -34,7 +34,12 @@ usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--p
   --unroll-memory [K]
                 differentiate K (default 10000) SGD steps of the 4 × 200 MLP with checkpoints; print memory
   --report DIR  print the side-by-side table of the rounds Benchmarks/compare.sh saved in DIR
-Build it in release mode: swift run -c release Benchmarks
+  --allocator-effect [W [ROUNDS]]
+                what Tape.tuneAllocatorForLargeTensors() buys plain (allocating) HVP calls on workload W
+                (default paper-mlp; also many-results: 16 results of 320 kB per call): page faults and µs
+                per call with glibc's defaults and tuned, in alternating child processes (ROUNDS pairs, default 5)
+This process opts in to Tape.tuneAllocatorForLargeTensors() (docs/tape.md, "Allocator tuning") before it
+measures anything else. Build it in release mode: swift run -c release Benchmarks
 """
 
 struct Options {
@@ -84,6 +89,25 @@ func parseOptions(_ args: [String]) -> Options {
     return o
 }
 
+// The allocator's effect, measured in child processes before this one changes any setting.
+if let i = CommandLine.arguments.firstIndex(of: "--allocator-effect") {
+    let args = CommandLine.arguments
+    let rounds = i + 2 < args.count ? Int(args[i + 2]) : 5
+    guard let rounds, rounds >= 1 else { fail("--allocator-effect: ROUNDS must be a positive integer") }
+    AllocatorEffect.run(workload: i + 1 < args.count ? args[i + 1] : "paper-mlp", rounds: rounds)
+    exit(0)
+}
+if let i = CommandLine.arguments.firstIndex(of: "--allocator-round") {
+    let args = CommandLine.arguments
+    guard i + 2 < args.count else { fail("--allocator-round W default|tuned") }
+    AllocatorEffect.round(workload: args[i + 1], mode: args[i + 2])
+    exit(0)
+}
+
+// The benchmarks time the engine, not glibc handing result tensors back to the system and faulting them in
+// again: opt in to the allocator settings for tensor-sized blocks (the library itself changes nothing).
+Tape.tuneAllocatorForLargeTensors()
+
 // Report mode: print the side-by-side table of the rounds compare.sh saved, measure nothing.
 if let i = CommandLine.arguments.firstIndex(of: "--report") {
     let args = CommandLine.arguments
@@ -115,9 +139,9 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     while now() - start < seconds && calls < (fixedCalls ?? .max) {
         switch parts[1] {
         case "run": run!()
-        case "hvp": tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product)
+        case "hvp": tape.valueGradientAndHessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product)
         case "hvp-only": tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &products)
-        case "hvp-new": _ = tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction)
+        case "hvp-new": _ = tape.valueGradientAndHessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction)
         default: _ = tape.valueAndGradient(of: w.loss, at: w.parameters, into: &gradients)
         }
         calls += 1
@@ -189,11 +213,11 @@ if !options.matmulOnly && !hvpWorkloads.isEmpty {
         }
         var product = HessianVectorProduct()
         let hvpFull = Timing.measure(minSeconds: options.minTime) {
-            hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product)
+            hvpTape.valueGradientAndHessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product)
         }
         // The same with fresh result tensors on every call (the plain API).
         let hvpFresh = Timing.measure(minSeconds: options.minTime / 2) {
-            _ = hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction)
+            _ = hvpTape.valueGradientAndHessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction)
         }
         let hvpUs = hvp.medianSeconds * 1e6, gradUs = grad.medianSeconds * 1e6, fullUs = hvpFull.medianSeconds * 1e6
         let gflops = w.hvpFlops / hvp.medianSeconds / 1e9
@@ -211,7 +235,7 @@ if !options.matmulOnly && !hvpWorkloads.isEmpty {
             hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &products)
         }
         let fullAllocations = allocationsPerCall {
-            hvpTape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product)
+            hvpTape.valueGradientAndHessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product)
         }
         print("| \(name) | \(w.parameterCount) | \(format(gradUs, 2)) | \(format(hvpUs, 2)) [\(format(hvp.p25Seconds * 1e6, 2))–\(format(hvp.p75Seconds * 1e6, 2))] | \(format(fullUs, 2)) | \(format(hvpFresh.medianSeconds * 1e6, 2)) | \(format(hvpUs / gradUs, 2)) | \(format(1 / hvp.medianSeconds, 0)) | \(format(gflops, 2)) | \(format(hvp.firstCallSeconds * 1e6, 0)) | \(format(tapeMB, 1)) | \(format(memoryRatio, 2)) | \(format(allocations, 1)), \(format(fullAllocations, 1)) |")
         var entry: [String: Any] = [

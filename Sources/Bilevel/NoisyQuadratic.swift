@@ -71,8 +71,12 @@ public struct NoisyQuadratic: Sendable {
 
     /// Second moments (A, B, C) = (E θ², E θv, E v²) of every coordinate.
     public struct MomentState: Sendable, Equatable {
-        /// E θᵢ², E θᵢvᵢ, E vᵢ².
-        public var a: [Double], b: [Double], c: [Double]
+        /// E θᵢ² for every coordinate i.
+        public var a: [Double]
+        /// E θᵢvᵢ (position × velocity).
+        public var b: [Double]
+        /// E vᵢ² (velocity).
+        public var c: [Double]
         /// The state at the start: E θ² = m₀, velocity 0.
         public init(_ m0: [Double]) { a = m0; b = Array(repeating: 0, count: m0.count); c = b }
     }

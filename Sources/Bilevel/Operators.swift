@@ -82,12 +82,6 @@ public final class LocalDerivatives<P: BilevelProblem> {
         return h
     }
 
-    /// An estimate of the largest eigenvalue magnitude of H by power iteration from a seeded start
-    /// (|Rayleigh quotient| after `iterations` products).
-    public func largestEigenvalue(iterations: Int = 30, seed: UInt64 = 0x5eed) -> Double {
-        abs(dominantEigenvalue(iterations: iterations, seed: seed))
-    }
-
     /// The eigenvalue of H of largest magnitude, with its sign, by power iteration from a seeded start
     /// (the Rayleigh quotient vᵀHv/vᵀv after `iterations` products). Negative means w is not a minimum of J_in
     /// along the dominant direction. Approaches |μ|_max from below; +∞ if a product is not finite.

@@ -16,17 +16,28 @@ public protocol BilevelProblem {
     func innerObjective(lambda: Variable, weights: Variable, step: Int) -> Variable
     /// J_out(λ, w). Scalar.
     func outerObjective(lambda: Variable, weights: Variable) -> Variable
-    /// An exact inner solve from w₀, when the problem has one (e.g. least squares:
-    /// w* = w₀ + Φ⁺(t − Φw₀), the point gradient descent from w₀ converges to); nil otherwise,
-    /// and the drivers run the inner optimizer. Default: nil.
-    func solveInner(lambda: Tensor, from w0: Tensor) -> Tensor?
     /// Extra numbers to report for (λ, w), e.g. accuracy on the original data. Default: none.
     func metrics(lambda: Tensor, weights: Tensor) -> [String: Double]
 }
 
+/// A bilevel problem whose inner problem has a closed-form solution from any start, e.g. least squares,
+/// where gradient descent from w₀ converges to w* = w₀ + Φ⁺(t − Φw₀). `ColdStart` (from w₀) and full
+/// `WarmStart` (from the current w) use it instead of running the inner optimizer (`useExactSolve`).
+///
+/// Opting in is a conformance, so the compiler checks the signature: a `solveInner` that does not match
+/// the requirement is an error, not a method that is silently never called.
+public protocol ClosedFormInnerSolution: BilevelProblem {
+    /// The inner solution the inner optimizer would converge to from w₀, shape (n).
+    func solveInner(lambda: Tensor, from w0: Tensor) -> Tensor
+}
+
 extension BilevelProblem {
-    /// Default: no exact inner solve (nil).
-    public func solveInner(lambda: Tensor, from w0: Tensor) -> Tensor? { nil }
+    /// This problem with the closed-form inner solution `solve(λ, w₀)` (see `ClosedFormInnerSolution`).
+    public func withClosedFormInnerSolution(
+        _ solve: @escaping (_ lambda: Tensor, _ w0: Tensor) -> Tensor) -> ProblemWithClosedFormInnerSolution<Self> {
+        ProblemWithClosedFormInnerSolution(problem: self, solution: solve)
+    }
+
     /// Default: no extra metrics.
     public func metrics(lambda: Tensor, weights: Tensor) -> [String: Double] { [:] }
 
@@ -51,19 +62,16 @@ public struct ClosureProblem: BilevelProblem {
     public var inner: (Variable, Variable, Int) -> Variable
     /// J_out(λ, w).
     public var outer: (Variable, Variable) -> Variable
-    /// The exact inner solve (λ, w₀) ↦ w*, if any.
-    public var exactInnerSolve: ((Tensor, Tensor) -> Tensor)?
 
-    /// - Parameters: inner J_in(λ, w, t), outer J_out(λ, w), optional exact inner solve (λ, w₀) ↦ w*.
+    /// - Parameters: λ₀ (m), w₀ (n), inner J_in(λ, w, t), outer J_out(λ, w). Add a closed-form inner
+    ///   solution with `withClosedFormInnerSolution(_:)`.
     public init(initialLambda: Tensor, initialWeights: Tensor,
                 inner: @escaping (_ lambda: Variable, _ weights: Variable, _ step: Int) -> Variable,
-                outer: @escaping (_ lambda: Variable, _ weights: Variable) -> Variable,
-                solveInner: ((_ lambda: Tensor, _ w0: Tensor) -> Tensor)? = nil) {
+                outer: @escaping (_ lambda: Variable, _ weights: Variable) -> Variable) {
         self.initialLambda = initialLambda
         self.initialWeightsValue = initialWeights
         self.inner = inner
         self.outer = outer
-        self.exactInnerSolve = solveInner
     }
 
     /// The stored w₀; the generator is not used.
@@ -72,8 +80,30 @@ public struct ClosureProblem: BilevelProblem {
     public func innerObjective(lambda: Variable, weights: Variable, step: Int) -> Variable { inner(lambda, weights, step) }
     /// Calls the `outer` closure.
     public func outerObjective(lambda: Variable, weights: Variable) -> Variable { outer(lambda, weights) }
-    /// Calls `exactInnerSolve`, or nil when there is none.
-    public func solveInner(lambda: Tensor, from w0: Tensor) -> Tensor? { exactInnerSolve?(lambda, w0) }
+}
+
+/// A problem with a closed-form inner solution given as a closure (`withClosedFormInnerSolution(_:)`):
+/// the objectives, λ₀, w₀ and metrics are the wrapped problem's.
+public struct ProblemWithClosedFormInnerSolution<Problem: BilevelProblem>: ClosedFormInnerSolution {
+    /// The wrapped problem.
+    public var problem: Problem
+    /// (λ, w₀) ↦ w*.
+    public var solution: (_ lambda: Tensor, _ w0: Tensor) -> Tensor
+
+    /// λ₀ of the wrapped problem.
+    public var initialLambda: Tensor { problem.initialLambda }
+    /// w₀ of the wrapped problem.
+    public func initialWeights(using generator: inout SeededGenerator) -> Tensor { problem.initialWeights(using: &generator) }
+    /// J_in of the wrapped problem.
+    public func innerObjective(lambda: Variable, weights: Variable, step: Int) -> Variable {
+        problem.innerObjective(lambda: lambda, weights: weights, step: step)
+    }
+    /// J_out of the wrapped problem.
+    public func outerObjective(lambda: Variable, weights: Variable) -> Variable { problem.outerObjective(lambda: lambda, weights: weights) }
+    /// The metrics of the wrapped problem.
+    public func metrics(lambda: Tensor, weights: Tensor) -> [String: Double] { problem.metrics(lambda: lambda, weights: weights) }
+    /// Calls `solution`.
+    public func solveInner(lambda: Tensor, from w0: Tensor) -> Tensor { solution(lambda, w0) }
 }
 
 /// A failure of a bilevel computation: the message names the method and what to change.

@@ -36,8 +36,7 @@ public enum SpectralFilter {
             initialLambda: .zeros([n]), initialWeights: .zeros([n]),
             inner: { l, w, _ in (w.squared() * diag).sum() * 0.5 - l.dot(w) },
             outer: { _, w in w.sum() })
-        let hg = try method.hypergradient(of: problem, lambda: .zeros([n]), weights: .zeros([n]),
-                                          context: HypergradientContext(initialWeights: .zeros([n])))
+        let hg = try method.hypergradient(of: problem, lambda: .zeros([n]), weights: .zeros([n]), initialWeights: .zeros([n]))
         return hg.gradient.scalars
     }
 }

@@ -66,6 +66,23 @@ public enum DerivativeChecker {
         return DerivativeCheck(name: "gradient", computed: computed, reference: reference)
     }
 
+    /// A gradient computed any way against central differences of any scalar function F of a tensor, entry by
+    /// entry (2n evaluations of F): for instance a hypergradient against F(λ) = J_out(λ, w*(λ)) evaluated
+    /// through a full inner solve. F may throw (an inner solve that diverges); the error is passed on.
+    public static func checkGradient(of f: (Tensor) throws -> Double, at x: Tensor, gradient: Tensor,
+                                     step h: Double = 1e-5) rethrows -> DerivativeCheck {
+        require(gradient.shape == x.shape,
+                "DerivativeChecker.checkGradient: gradient of shape \(gradient.shape) for a point of shape \(x.shape)")
+        var reference: [Double] = []
+        for i in 0..<x.count {
+            var plus = x, minus = x
+            plus.scalars[i] += h
+            minus.scalars[i] -= h
+            reference.append((try f(plus) - f(minus)) / (2 * h))
+        }
+        return DerivativeCheck(name: "gradient", computed: gradient.scalars, reference: reference)
+    }
+
     /// The forward-mode J·v (any output shape) against central differences along v.
     public static func checkJVP(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?], step h: Double = 1e-5) -> DerivativeCheck {
         let tangent = jvp(of: f, at: xs, along: vs).tangent
@@ -84,7 +101,7 @@ public enum DerivativeChecker {
 
     /// H·v (forward-over-reverse) against central differences of the gradient along v.
     public static func checkHVP(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?], step h: Double = 1e-5) -> DerivativeCheck {
-        let hvp = hessianVectorProduct(of: f, at: xs, along: vs).products
+        let hvp = hessianVectorProduct(of: f, at: xs, along: vs)
         let gPlus = gradient(of: f, at: displaced(xs, vs, h)), gMinus = gradient(of: f, at: displaced(xs, vs, -h))
         var computed: [Double] = [], reference: [Double] = []
         for k in xs.indices {
@@ -96,8 +113,8 @@ public enum DerivativeChecker {
 
     /// Symmetry of the Hessian: ⟨u, H v⟩ must equal ⟨v, H u⟩.
     public static func checkHVPSymmetry(of f: ([Variable]) -> Variable, at xs: [Tensor], _ us: [Tensor], _ vs: [Tensor]) -> DerivativeCheck {
-        let hv = hessianVectorProduct(of: f, at: xs, along: vs).products
-        let hu = hessianVectorProduct(of: f, at: xs, along: us).products
+        let hv = hessianVectorProduct(of: f, at: xs, along: vs)
+        let hu = hessianVectorProduct(of: f, at: xs, along: us)
         let uhv = zip(us, hv).reduce(0) { $0 + $1.0.dot($1.1) }
         let vhu = zip(vs, hu).reduce(0) { $0 + $1.0.dot($1.1) }
         return DerivativeCheck(name: "hvp symmetry", computed: [uhv], reference: [vhu])

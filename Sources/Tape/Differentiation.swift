@@ -1,4 +1,5 @@
-/// Value, gradient and Hessian-vector product of a scalar function f(x₁, …, xₙ) at a point.
+/// Value, gradient and Hessian-vector product of a scalar function f(x₁, …, xₙ) at a point, as returned by
+/// `valueGradientAndHessianVectorProduct(of:at:along:wrt:)`.
 public struct HessianVectorProduct {
     /// f(x).
     public var value: Double
@@ -9,11 +10,11 @@ public struct HessianVectorProduct {
     /// for f(w, λ) this is (H_ww·v, H_λw·v), the mixed product the bilevel layer needs.
     public var products: [Tensor]
 
-    /// An empty result, to be filled by `Tape.hessianVectorProduct(of:at:along:wrt:into:)`.
-    public init() { self.init(value: 0, gradients: [], products: []) }
+    /// An empty result, to be filled by `Tape.valueGradientAndHessianVectorProduct(of:at:along:wrt:into:)`.
+    package init() { self.init(value: 0, gradients: [], products: []) }
 
     /// A result with the given parts.
-    public init(value: Double, gradients: [Tensor], products: [Tensor]) {
+    package init(value: Double, gradients: [Tensor], products: [Tensor]) {
         self.value = value; self.gradients = gradients; self.products = products
     }
 }
@@ -145,7 +146,7 @@ extension Tape {
 
     /// f(x), writing ∇ₓf for the inputs in `wrt` (default all) into `gradients`: tensors already there
     /// with the right shapes are overwritten in place, so a loop of calls allocates nothing.
-    public func valueAndGradient(of f: ([Variable]) -> Variable, at xs: [Tensor], wrt: [Int]? = nil,
+    package func valueAndGradient(of f: ([Variable]) -> Variable, at xs: [Tensor], wrt: [Int]? = nil,
                                  into gradients: inout [Tensor]) -> Double {
         withInputs(xs, directions: nil, wrt: wrt, "valueAndGradient") {
             let out = call(f, "valueAndGradient")
@@ -230,35 +231,80 @@ extension Tape {
         return (r.value, r.cotangents[0])
     }
 
-    /// Value, gradient and Hessian-vector product of scalar-valued f, by forward-over-reverse:
-    /// the inputs carry tangents v through the forward pass, and the reverse sweep runs on dual
-    /// values, so the gradient's directional derivative H·v comes out of one sweep.
-    /// Absent directions (nil) are zero; results are for the inputs in `wrt` (default all).
+    /// H·v alone: Σⱼ (∂²f/∂xᵢ∂xⱼ) vⱼ for each input i in `wrt` (default all), for scalar-valued f, by
+    /// forward-over-reverse (the JVP of the reverse-mode gradient along v). Absent directions (nil) are zero;
+    /// with directions (nil, v) for f(λ, w) the results are (H_λw·v, H_ww·v), the mixed product a bilevel
+    /// method needs.
+    ///
+    /// The sweep forms only the tangents of the inputs' cotangents: for a layer y = x·W it skips
+    /// ∂f/∂W = xᵀ·δ and keeps its tangent ẋᵀ·δ + xᵀ·δ̇, one matrix product per layer fewer than
+    /// `valueGradientAndHessianVectorProduct` (19 % of the products of a 784 → 256 → 256 → 1 MLP), with the
+    /// same bits. It is what XLA computes for JAX's `jvp(grad f)` once it removes the unused gradient.
     public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?],
-                                     wrt: [Int]? = nil) -> HessianVectorProduct {
+                                     wrt: [Int]? = nil) -> [Tensor] {
+        var products: [Tensor] = []
+        hessianVectorProduct(of: f, at: xs, along: vs, wrt: wrt, into: &products)
+        return products
+    }
+
+    /// H(x)·v alone for scalar-valued f of one tensor.
+    public func hessianVectorProduct(of f: (Variable) -> Variable, at x: Tensor, along v: Tensor) -> Tensor {
+        hessianVectorProduct(of: { f($0[0]) }, at: [x], along: [v])[0]
+    }
+
+    /// f(x), ∇ₓf and H·v from one forward-over-reverse sweep, for the inputs in `wrt` (default all):
+    /// the inputs carry tangents v through the forward pass and the reverse sweep runs on dual values, so
+    /// the gradient's directional derivative H·v comes with the gradient. Absent directions (nil) are zero.
+    public func valueGradientAndHessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?],
+                                                     wrt: [Int]? = nil) -> HessianVectorProduct {
         var result = HessianVectorProduct()
-        hessianVectorProduct(of: f, at: xs, along: vs, wrt: wrt, into: &result)
+        valueGradientAndHessianVectorProduct(of: f, at: xs, along: vs, wrt: wrt, into: &result)
         return result
     }
 
-    /// `hessianVectorProduct(of:at:along:wrt:)` writing into `result`: tensors already there with the
-    /// right shapes are overwritten in place, so a loop of calls on same-shaped inputs allocates nothing.
-    public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?],
-                                     wrt: [Int]? = nil, into result: inout HessianVectorProduct) {
-        result.value = hessianVectorProduct(f, xs, .optional(vs), wrt, withGradients: true, &result.gradients, &result.products)
+    /// f(x), ∇f(x) and H(x)·v for scalar-valued f of one tensor.
+    public func valueGradientAndHessianVectorProduct(of f: (Variable) -> Variable, at x: Tensor,
+                                                     along v: Tensor) -> (value: Double, gradient: Tensor, product: Tensor) {
+        let r = valueGradientAndHessianVectorProduct(of: { f($0[0]) }, at: [x], along: [v])
+        return (r.value, r.gradients[0], r.products[0])
     }
 
-    /// `hessianVectorProduct(of:at:along:wrt:into:)` with a direction for every input.
-    public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor],
-                                     wrt: [Int]? = nil, into result: inout HessianVectorProduct) {
-        result.value = hessianVectorProduct(f, xs, .every(vs), wrt, withGradients: true, &result.gradients, &result.products)
+    // MARK: In-place forms (buffer reuse for inner loops and benchmarks; the name says what is computed)
+
+    /// `hessianVectorProduct(of:at:along:wrt:)` writing H·v into `products` (tensors already there with the
+    /// right shapes are overwritten in place, so a loop of calls allocates nothing); returns f(x).
+    @discardableResult
+    package func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?],
+                                      wrt: [Int]? = nil, into products: inout [Tensor]) -> Double {
+        var none: [Tensor] = []
+        return sweepHVP(f, xs, .optional(vs), wrt, withGradients: false, &none, &products)
+    }
+
+    /// The same with a direction for every input (spares converting `[Tensor]` to `[Tensor?]` per call).
+    @discardableResult
+    package func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor],
+                                      wrt: [Int]? = nil, into products: inout [Tensor]) -> Double {
+        var none: [Tensor] = []
+        return sweepHVP(f, xs, .every(vs), wrt, withGradients: false, &none, &products)
+    }
+
+    /// `valueGradientAndHessianVectorProduct(of:at:along:wrt:)` writing into `result`, reusing its tensors.
+    package func valueGradientAndHessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?],
+                                                      wrt: [Int]? = nil, into result: inout HessianVectorProduct) {
+        result.value = sweepHVP(f, xs, .optional(vs), wrt, withGradients: true, &result.gradients, &result.products)
+    }
+
+    /// The same with a direction for every input.
+    package func valueGradientAndHessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor],
+                                                      wrt: [Int]? = nil, into result: inout HessianVectorProduct) {
+        result.value = sweepHVP(f, xs, .every(vs), wrt, withGradients: true, &result.gradients, &result.products)
     }
 
     /// The sweep behind every HVP form: returns f(x) and writes the products into `products` and, when
     /// `withGradients`, the gradients into `gradients` (else untouched: the sweep skips the inputs'
     /// primal cotangents).
-    private func hessianVectorProduct(_ f: ([Variable]) -> Variable, _ xs: [Tensor], _ vs: Directions, _ wrt: [Int]?,
-                                      withGradients: Bool, _ gradients: inout [Tensor], _ products: inout [Tensor]) -> Double {
+    private func sweepHVP(_ f: ([Variable]) -> Variable, _ xs: [Tensor], _ vs: Directions, _ wrt: [Int]?,
+                          withGradients: Bool, _ gradients: inout [Tensor], _ products: inout [Tensor]) -> Double {
         withInputs(xs, directions: vs, wrt: wrt, "hessianVectorProduct") {
             let out = call(f, "hessianVectorProduct")
             requireScalar(out, "hessianVectorProduct")
@@ -270,42 +316,11 @@ extension Tape {
         }
     }
 
-    /// H(x)·v alone for the inputs in `wrt` (default all), written into `products` (tensors already there
-    /// with the right shapes are overwritten in place); returns f(x). Absent directions (nil) are zero.
-    ///
-    /// Cheaper than the form that also returns ∇f: the sweep forms only the tangents of the inputs'
-    /// cotangents, so for a layer y = x·W it skips ∂f/∂W = xᵀ·δ and keeps (∂f/∂W)˙ = ẋᵀ·δ + xᵀ·δ̇: one
-    /// matrix product per layer less (19 % of the products of a 784 → 256 → 256 → 1 MLP). This is what
-    /// an inner loop of conjugate gradients or a Neumann series wants, and what XLA computes for JAX's
-    /// `jvp(grad f)` once it removes the unused gradient. The products have the same bits as the
-    /// full form's.
-    @discardableResult
-    public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?],
-                                     wrt: [Int]? = nil, into products: inout [Tensor]) -> Double {
-        var none: [Tensor] = []
-        return hessianVectorProduct(f, xs, .optional(vs), wrt, withGradients: false, &none, &products)
-    }
-
-    /// `hessianVectorProduct(of:at:along:wrt:into:)` (products only) with a direction for every input.
-    @discardableResult
-    public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor],
-                                     wrt: [Int]? = nil, into products: inout [Tensor]) -> Double {
-        var none: [Tensor] = []
-        return hessianVectorProduct(f, xs, .every(vs), wrt, withGradients: false, &none, &products)
-    }
-
     /// The input nodes of `wrt` (default all), into `resultNodes` (reused: no allocation per call).
     func chosenNodes(_ wrt: [Int]?, _ count: Int) {
         resultNodes.removeAll(keepingCapacity: true)
         if let wrt { for k in wrt { resultNodes.append(Int(inputNodes[k])) } }
         else { for k in 0..<count { resultNodes.append(Int(inputNodes[k])) } }
-    }
-
-    /// f(x), ∇f(x) and H(x)·v for scalar-valued f of one tensor.
-    public func hessianVectorProduct(of f: (Variable) -> Variable, at x: Tensor,
-                                     along v: Tensor) -> (value: Double, gradient: Tensor, product: Tensor) {
-        let r = hessianVectorProduct(of: { f($0[0]) }, at: [x], along: [v])
-        return (r.value, r.gradients[0], r.products[0])
     }
 
     /// The dense Hessian of scalar-valued f at x, as an (n, n) matrix over x's n elements in
@@ -314,67 +329,4 @@ extension Tape {
     public func hessian(of f: (Variable) -> Variable, at x: Tensor) -> Tensor {
         linearizedGradient(of: { f($0[0]) }, at: [x]).hessian(ofInput: 0)
     }
-}
-
-// MARK: - Free functions (each uses a fresh tape)
-
-/// f(x) and ∇f(x) for scalar-valued f of one tensor.
-public func valueAndGradient(of f: (Variable) -> Variable, at x: Tensor) -> (value: Double, gradient: Tensor) {
-    Tape().valueAndGradient(of: f, at: x)
-}
-/// f(x) and the gradients for the inputs in `wrt` (default all) of scalar-valued f.
-public func valueAndGradient(of f: ([Variable]) -> Variable, at xs: [Tensor], wrt: [Int]? = nil) -> (value: Double, gradients: [Tensor]) {
-    Tape().valueAndGradient(of: f, at: xs, wrt: wrt)
-}
-/// ∇f(x) for scalar-valued f of one tensor.
-public func gradient(of f: (Variable) -> Variable, at x: Tensor) -> Tensor {
-    Tape().valueAndGradient(of: f, at: x).gradient
-}
-/// The gradients for the inputs in `wrt` (default all) of scalar-valued f.
-public func gradient(of f: ([Variable]) -> Variable, at xs: [Tensor], wrt: [Int]? = nil) -> [Tensor] {
-    Tape().valueAndGradient(of: f, at: xs, wrt: wrt).gradients
-}
-/// The value of f at xs (forward pass only).
-public func evaluate(_ f: ([Variable]) -> Variable, at xs: [Tensor]) -> Tensor {
-    Tape().evaluate(f, at: xs)
-}
-/// The values of a multi-output f at xs (forward pass only).
-public func evaluate(_ f: ([Variable]) -> [Variable], at xs: [Tensor]) -> [Tensor] {
-    Tape().evaluate(f, at: xs)
-}
-/// Values and J·v of a multi-output f (nil directions are zero).
-public func jvp(of f: ([Variable]) -> [Variable], at xs: [Tensor], along vs: [Tensor?]) -> (values: [Tensor], tangents: [Tensor]) {
-    Tape().jvp(of: f, at: xs, along: vs)
-}
-/// Values of a multi-output f and Σₖ uₖᵀ J_{fₖ} for the inputs in `wrt` (default all).
-public func vjp(of f: ([Variable]) -> [Variable], at xs: [Tensor], cotangents us: [Tensor], wrt: [Int]? = nil) -> (values: [Tensor], cotangents: [Tensor]) {
-    Tape().vjp(of: f, at: xs, cotangents: us, wrt: wrt)
-}
-/// f(x) and J_f(x)·v (forward mode).
-public func jvp(of f: (Variable) -> Variable, at x: Tensor, along v: Tensor) -> (value: Tensor, tangent: Tensor) {
-    Tape().jvp(of: f, at: x, along: v)
-}
-/// f(x) and J_f(x)·v for several inputs (nil directions are zero).
-public func jvp(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?]) -> (value: Tensor, tangent: Tensor) {
-    Tape().jvp(of: f, at: xs, along: vs)
-}
-/// f(x) and uᵀ J_f(x) (reverse mode).
-public func vjp(of f: (Variable) -> Variable, at x: Tensor, cotangent u: Tensor) -> (value: Tensor, cotangent: Tensor) {
-    Tape().vjp(of: f, at: x, cotangent: u)
-}
-/// f(x) and uᵀ J_f(x) for the inputs in `wrt` (default all).
-public func vjp(of f: ([Variable]) -> Variable, at xs: [Tensor], cotangent u: Tensor, wrt: [Int]? = nil) -> (value: Tensor, cotangents: [Tensor]) {
-    Tape().vjp(of: f, at: xs, cotangent: u, wrt: wrt)
-}
-/// f(x), ∇f(x) and H(x)·v by forward-over-reverse.
-public func hessianVectorProduct(of f: (Variable) -> Variable, at x: Tensor, along v: Tensor) -> (value: Double, gradient: Tensor, product: Tensor) {
-    Tape().hessianVectorProduct(of: f, at: x, along: v)
-}
-/// Value, gradients and Hessian-vector products for several inputs (nil directions are zero).
-public func hessianVectorProduct(of f: ([Variable]) -> Variable, at xs: [Tensor], along vs: [Tensor?], wrt: [Int]? = nil) -> HessianVectorProduct {
-    Tape().hessianVectorProduct(of: f, at: xs, along: vs, wrt: wrt)
-}
-/// The dense Hessian (n × n over x's elements) of scalar-valued f, from n HVPs.
-public func hessian(of f: (Variable) -> Variable, at x: Tensor) -> Tensor {
-    Tape().hessian(of: f, at: x)
 }

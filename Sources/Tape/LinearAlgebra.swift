@@ -77,11 +77,11 @@ public enum LinearAlgebra {
     public static func singularValueDecomposition(_ a: Tensor, maxSweeps: Int = 60) -> (u: Tensor, singularValues: [Double], v: Tensor) {
         require(a.rank == 2, "singularValueDecomposition: needs a matrix, got shape \(a.shape)")
         if a.shape.rows < a.shape.cols {   // work on the tall orientation
-            let t = singularValueDecomposition(a.transposed, maxSweeps: maxSweeps)
+            let t = singularValueDecomposition(a.transposed(), maxSweeps: maxSweeps)
             return (t.v, t.singularValues, t.u)
         }
         let m = a.shape.rows, n = a.shape.cols
-        var u = a.transposed.scalars            // columns of A as rows: u[j*m + i] = A[i][j]
+        var u = a.transposed().scalars            // columns of A as rows: u[j*m + i] = A[i][j]
         var v = Tensor.identity(n).scalars      // rows are columns of V likewise
         for _ in 0..<maxSweeps {
             var rotated = false

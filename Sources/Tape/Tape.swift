@@ -57,9 +57,20 @@ public final class Tape {
     /// The bookkeeping of this tape's latest linearization, reused by the next.
     @exclusivity(unchecked) var linearizationRecord: LinearizationRecord?
 
-    /// An empty tape. The first one tunes the C allocator for tensor-sized blocks (`tk_tune_allocator`):
-    /// result tensors freed and allocated again, call after call, are then not page-faulted in anew.
-    public init() { _ = tk_tune_allocator() }
+    /// An empty tape. Creating one changes nothing outside it (see `tuneAllocatorForLargeTensors`).
+    public init() {}
+
+    /// Opt-in, process-wide: raises glibc's mmap threshold to 32 MiB and its trim threshold to 64 MiB
+    /// (`mallopt`), so tensor-sized blocks that are freed and allocated again, call after call, are reused
+    /// instead of being returned to the system and page-faulted in anew. What it buys and costs is measured
+    /// in docs/tape.md ("Allocator tuning"): a loop of plain (allocating) HVP calls on a 4 × 200 MLP stops
+    /// page-faulting its result tensors; up to 64 MiB of freed memory stays in the process. It changes the
+    /// allocator for the whole process, so only a program's owner should call it (the Benchmarks executable
+    /// does). Nothing changes when the environment sets glibc's malloc tunables (`GLIBC_TUNABLES` with
+    /// malloc, `MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`) or `TAPE_KEEP_MALLOC`, or on a C library
+    /// other than glibc. Returns whether the settings are in effect; calling it again does nothing more.
+    @discardableResult
+    public static func tuneAllocatorForLargeTensors() -> Bool { tk_tune_allocator() == 1 }
 
     /// Bytes currently held by this tape's buffers (kept between calls for reuse).
     public var reservedBytes: Int { arena.reserved * 8 + constantCache.reduce(0) { $0 + $1.capacity } * 8 }

@@ -22,6 +22,12 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
         self.scalars = scalars
     }
 
+    /// A tensor whose shape is given as a list of dimensions, e.g. `Tensor(shape: dims, scalars: …)` with
+    /// `dims: [Int]` (at most two; `Shape(dims)` is the same shape as a value).
+    public init(shape dimensions: [Int], scalars: [Double]) {
+        self.init(shape: Shape(dimensions), scalars: scalars)
+    }
+
     /// A rank-0 tensor.
     public init(_ scalar: Double) { self.init(shape: .scalar, scalars: [scalar]) }
 
@@ -98,8 +104,8 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
         return Tensor(shape: newShape, scalars: scalars)
     }
 
-    /// The matrix transpose (a vector or scalar is returned unchanged).
-    public var transposed: Tensor {
+    /// The matrix transpose (a vector or scalar is returned unchanged), like `Variable.transposed()`.
+    public func transposed() -> Tensor {
         guard rank == 2 else { return self }
         let (m, n) = (shape.rows, shape.cols)
         var out = [Double](repeating: 0, count: m * n)

@@ -10,8 +10,7 @@ struct BilevelBadInputTests {
                                         outer: { _, w in w.squared().sum() }) }
 
     @Test func neumannStepAboveTwoOverLambdaMaxIsRefusedWithTheSafeStep() {
-        #expect { try NeumannSeries(terms: 5, step: 0.3).hypergradient(of: Self.problem, lambda: Tensor([1]), weights: .zeros([3]),
-                                                                      context: HypergradientContext(initialWeights: .zeros([3]))) } throws: { e in
+        #expect { try NeumannSeries(terms: 5, step: 0.3).hypergradient(of: Self.problem, lambda: Tensor([1]), weights: .zeros([3]), initialWeights: .zeros([3])) } throws: { e in
             let m = "\(e)"
             return m.contains("neumann") && m.contains("diverges") && m.contains("use a step below")
         }
@@ -20,8 +19,7 @@ struct BilevelBadInputTests {
     @Test func exactRefusesProblemsAboveItsLimit() {
         let big = ClosureProblem(initialLambda: Tensor([1]), initialWeights: .zeros([500]),
                                  inner: { _, w, _ in w.squared().sum() }, outer: { _, w in w.sum() })
-        #expect { try ExactHypergradient().hypergradient(of: big, lambda: Tensor([1]), weights: .zeros([500]),
-                                                         context: HypergradientContext(initialWeights: .zeros([500]))) } throws: { e in
+        #expect { try ExactHypergradient().hypergradient(of: big, lambda: Tensor([1]), weights: .zeros([500]), initialWeights: .zeros([500])) } throws: { e in
             "\(e)".contains("500 weights, above the limit of 400")
         }
     }

@@ -38,9 +38,9 @@ struct BilevelClosedFormTests {
         let problem = ClosureProblem(
             initialLambda: lambda0, initialWeights: .zeros([21]),
             inner: { l, w, _ in (model(w.constant(xs), parameters: w) - l.reshaped([13, 1])).squared().sum() * 0.5 },
-            outer: { _, w in (model(w.constant(x0), parameters: w) - y0).squared().sum() * 0.5 },
-            solveInner: { l, w0 in w0 + mv(pinv, l - mv(phi, w0)) })
-        let a = mv(pinv.transposed, phi0)
+            outer: { _, w in (model(w.constant(x0), parameters: w) - y0).squared().sum() * 0.5 })
+            .withClosedFormInnerSolution { l, w0 in w0 + mv(pinv, l - mv(phi, w0)) }
+        let a = mv(pinv.transposed(), phi0)
         let expected = lambda0 + ((y0 - a.dot(lambda0)) / a.dot(a)) * a
         let solver = BilevelSolver(problem: problem, method: ExactHypergradient(), concept: ColdStart(optimizer: SGD(learningRate: 0.1), steps: 0),
                                    outerOptimizer: SGD(learningRate: 0.5 / a.dot(a)), maxOuterSteps: 200, tolerance: 1e-13)
@@ -56,8 +56,6 @@ struct BilevelClosedFormTests {
         let n = 8, d = 4
         let x = randomMatrix(n, d, &g), y = Tensor.randomNormal([n, 1], using: &g)
         let xv = randomMatrix(6, d, &g), yv = Tensor.randomNormal([6, 1], using: &g)
-        let model = LinearModel(inputs: d)
-        _ = model
         let inner: (Variable, Variable, Int) -> Variable = { l, w, _ in
             let pred = w.constant(x).matmul(w.reshaped([d, 1]))
             return Loss.meanSquaredError(pred, y) * 0.5 + l.sum() * w.squared().sum() * 0.5
@@ -70,11 +68,11 @@ struct BilevelClosedFormTests {
         let w = try wStar(lambda)
         let gradOut = ((1 / 6.0) * xv.matmul(xv.matmul(w.reshaped([d, 1])) - yv, transposeSelf: true)).reshaped([d])
         let expected = -gradOut.dot(try LinearAlgebra.choleskySolve(a + lambda * Tensor.identity(d), w))
-        let problem = ClosureProblem(initialLambda: Tensor([lambda]), initialWeights: .zeros([d]), inner: inner, outer: outer,
-                                     solveInner: { l, _ in try! wStar(l.scalars[0]) })
+        let problem = ClosureProblem(initialLambda: Tensor([lambda]), initialWeights: .zeros([d]), inner: inner, outer: outer)
+            .withClosedFormInnerSolution { l, _ in try! wStar(l.scalars[0]) }
         for method in [ExactHypergradient() as any HypergradientMethod, TruncatedConjugateGradient(iterations: d),
                        DampedInverse(damping: 1e-13)] {
-            let hg = try method.hypergradient(of: problem, lambda: Tensor([lambda]), weights: w, context: HypergradientContext(initialWeights: .zeros([d])))
+            let hg = try method.hypergradient(of: problem, lambda: Tensor([lambda]), weights: w, initialWeights: .zeros([d]))
             #expect(abs(hg.gradient.scalars[0] - expected) < 1e-9 * abs(expected), "\(method.name): \(hg.gradient.scalars[0]) vs \(expected)")
         }
         // Strongly convex inner problem: full warm start (continue from the previous w to convergence) and cold start
@@ -109,12 +107,11 @@ struct BilevelClosedFormTests {
         let cold = ColdStart(optimizer: opt, steps: 10_000, gradientTolerance: 1e-13)
         var warmState = warm.initialInnerState(weights: .zeros([4]))
         var coldState = cold.initialInnerState(weights: .zeros([4]))
-        for cycle in 0..<60 {
+        for _ in 0..<60 {
             for i in points.indices {
                 try warm.updateInner(problem, lambda: lambda(i), state: &warmState, initialWeights: .zeros([4]))
                 try cold.updateInner(problem, lambda: lambda(i), state: &coldState, initialWeights: .zeros([4]))
             }
-            _ = cycle
         }
         func residuals(_ w: Tensor) -> [Double] {
             points.map { p in abs(zip(p.0, w.scalars).map(*).reduce(0, +) + w.scalars[3] - p.1) }

@@ -125,7 +125,7 @@ struct FullUnrollingTests {
         try WarmStart(optimizer: opt, stepsPerOuterStep: offset).updateInner(p, lambda: p.initialLambda, state: &s, initialWeights: p.w0)
         #expect(s.step == offset)
         let hg = try TruncatedUnrolling(steps: k, optimizer: opt).hypergradient(
-            of: p, lambda: p.initialLambda, weights: s.weights, context: HypergradientContext(initialWeights: p.w0, innerStep: s.step))
+            of: p, lambda: p.initialLambda, weights: s.weights, initialWeights: p.w0, innerStep: s.step)
         func f(_ l: Tensor) throws -> Double {
             var t = InnerState(optimizer: opt.initialState(weights: s.weights), step: offset)
             try WarmStart(optimizer: opt, stepsPerOuterStep: k).updateInner(p, lambda: l, state: &t, initialWeights: p.w0)
@@ -153,19 +153,19 @@ struct FullUnrollingTests {
         #expect((a.lambda - StochasticMLPProblem(seed: 25).initialLambda).norm > 1e-3, "λ must move")
     }
 
-    /// Tapes reused through a `BilevelWorkspace` (as `BilevelSolver.run` does) give bit-identical results to fresh tapes,
+    /// Tapes reused through a `BilevelWorkspace` (package-level: as `BilevelSolver.run` does) give bit-identical results to fresh tapes,
     /// also when the same workspace served a different problem size in between.
     @Test func reusedTapesGiveBitIdenticalHypergradients() throws {
-        let p = StochasticMLPProblem(seed: 26), other = MethodTests.Quadratic(seed: 5)
+        let p = StochasticMLPProblem(seed: 26), other = try MethodTests.Quadratic(seed: 5)
         let ws = BilevelWorkspace()
         let methods: [any HypergradientMethod] = [NeumannSeries(terms: 4, step: 0.01), DampedInverse(damping: 20),
                                                   TruncatedConjugateGradient(iterations: 3, damping: 20),
                                                   TruncatedUnrolling(steps: 3, optimizer: Adam(learningRate: 0.01)),
                                                   FullUnrolling(steps: 4, optimizer: SGD(learningRate: 0.1, momentum: 0.5), checkpointInterval: 2)]
         for m in methods {
-            let fresh = try m.hypergradient(of: p, lambda: p.initialLambda, weights: p.w0, context: HypergradientContext(initialWeights: p.w0, innerStep: 3))
+            let fresh = try m.hypergradient(of: p, lambda: p.initialLambda, weights: p.w0, initialWeights: p.w0, innerStep: 3)
             _ = try m.hypergradient(of: other.problem, lambda: .zeros([3]), weights: .zeros([5]),
-                                    context: HypergradientContext(initialWeights: .zeros([5]), workspace: ws))
+                                    context: HypergradientContext(initialWeights: .zeros([5]), innerStep: 0, workspace: ws))
             let reused = try m.hypergradient(of: p, lambda: p.initialLambda, weights: p.w0,
                                              context: HypergradientContext(initialWeights: p.w0, innerStep: 3, workspace: ws))
             #expect(fresh.gradient == reused.gradient && fresh.outerLoss == reused.outerLoss, "\(m.name)")

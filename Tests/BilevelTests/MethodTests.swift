@@ -10,16 +10,22 @@ struct MethodTests {
     /// w*(λ) = A⁻¹Bλ, and F(λ) = J_out(λ, w*(λ)) has gradient e + BᵀA⁻¹(w* − c).
     struct Quadratic {
         let a: Tensor, b: Tensor, c: Tensor, e: Tensor
+        /// A⁻¹B by Cholesky (throws if A is not positive definite), so w*(λ) = A⁻¹Bλ.
+        let responseMatrix: Tensor
         let n = 5, m = 3
-        init(seed: UInt64) {
+        init(seed: UInt64) throws {
             var g = SeededGenerator(seed: seed)
             a = spd(5, shift: 0.2, &g)
             b = randomMatrix(5, 3, &g)
             c = Tensor.randomNormal([5], using: &g)
             e = Tensor.randomNormal([3], using: &g)
+            let (a, b) = (a, b)
+            var columns: [Tensor] = []   // A⁻¹ bⱼ for each column bⱼ of B
+            for j in 0..<3 { columns.append(try LinearAlgebra.choleskySolve(a, Tensor((0..<5).map { b[$0, j] }))) }
+            responseMatrix = Tensor(shape: [5, 3], scalars: (0..<15).map { columns[$0 % 3].scalars[$0 / 3] })
         }
-        func wStar(_ l: Tensor) -> Tensor { (try? LinearAlgebra.choleskySolve(a, mv(b, l))) ?? .zeros([n]) }
-        var problem: ClosureProblem {
+        func wStar(_ l: Tensor) -> Tensor { mv(responseMatrix, l) }
+        var problem: ProblemWithClosedFormInnerSolution<ClosureProblem> {
             let (a, b, c, e, n, m) = (a, b, c, e, n, m)
             return ClosureProblem(
                 initialLambda: .zeros([m]), initialWeights: .zeros([n]),
@@ -27,8 +33,8 @@ struct MethodTests {
                     let wr = w.reshaped([1, n])
                     return wr.matmul(a).reshaped([n]).dot(w) * 0.5 - wr.matmul(b).reshaped([m]).dot(l) + l.squared().sum() * 0.25
                 },
-                outer: { l, w in (w - c).squared().sum() * 0.5 + l.dot(l.constant(e)) },
-                solveInner: { l, _ in self.wStar(l) })
+                outer: { l, w in (w - c).squared().sum() * 0.5 + l.dot(l.constant(e)) })
+                .withClosedFormInnerSolution { [responseMatrix] l, _ in mv(responseMatrix, l) }
         }
         func outer(_ l: Tensor) -> Double { let w = wStar(l); return 0.5 * (w - c).dot(w - c) + e.dot(l) }
         var largestEigenvalue: Double { LinearAlgebra.symmetricEigen(a).values.max()! }
@@ -37,7 +43,7 @@ struct MethodTests {
     /// 7: every method agrees with central finite differences of F(λ) = J_out(λ, w*(λ)) through the full inner
     /// solve, on a small strongly convex problem (truncated methods given enough terms to converge).
     @Test func everyMethodMatchesFiniteDifferencesOnAStronglyConvexProblem() throws {
-        let q = Quadratic(seed: 7)
+        let q = try Quadratic(seed: 7)
         var g = SeededGenerator(seed: 8)
         let lambda = Tensor.randomNormal([3], using: &g)
         let w = q.wStar(lambda)
@@ -54,18 +60,18 @@ struct MethodTests {
             FullUnrolling(steps: 3000, optimizer: SGD(learningRate: alpha), checkpointInterval: 60),
         ]
         for method in methods {
-            let hg = try method.hypergradient(of: q.problem, lambda: lambda, weights: w, context: HypergradientContext(initialWeights: .zeros([5])))
+            let hg = try method.hypergradient(of: q.problem, lambda: lambda, weights: w, initialWeights: .zeros([5]))
             #expect(relativeError(hg.gradient, fd) < 1e-8, "\(method.name): \(hg.gradient.scalars) vs FD \(fd.scalars)")
         }
         // Identity is biased: it must NOT match (this keeps the comparison honest).
-        let id = try IdentityInverse().hypergradient(of: q.problem, lambda: lambda, weights: w, context: HypergradientContext(initialWeights: .zeros([5])))
+        let id = try IdentityInverse().hypergradient(of: q.problem, lambda: lambda, weights: w, initialWeights: .zeros([5]))
         #expect(relativeError(id.gradient, fd) > 1e-3)
     }
 
     /// 3: K unrolled SGD steps from a stationary point equal the K-term Neumann hypergradient (quadratic: 1e-10),
     /// and Neumann matches its closed form α Σ_{k<K} (I − αH)^k.
     @Test func unrollingFromAStationaryPointEqualsNeumannOnAQuadratic() throws {
-        let q = Quadratic(seed: 9)
+        let q = try Quadratic(seed: 9)
         let lambda = Tensor([0.3, -0.2, 1.0])
         let w = q.wStar(lambda)
         let ctx = HypergradientContext(initialWeights: .zeros([5]))
@@ -77,7 +83,7 @@ struct MethodTests {
             // Closed form: g = ∂J_out/∂λ − Mᵀ v with M = −B, v = α Σ_{j<K} (I − αA)^j (w − c).
             var term = alpha * (w - q.c), v = Tensor.zeros([5])
             for _ in 0..<k { v = v + term; term = term - alpha * mv(q.a, term) }
-            let expected = q.e + mv(q.b.transposed, v)
+            let expected = q.e + mv(q.b.transposed(), v)
             #expect(relativeError(neumann.gradient, expected) < 1e-12, "Neumann closed form, K = \(k)")
         }
     }
@@ -98,7 +104,7 @@ struct MethodTests {
             .updateInner(problem, lambda: Tensor([1.0]), state: &s, initialWeights: problem.initialWeightsValue)
         let d = LocalDerivatives(problem: problem, lambda: Tensor([1.0]), weights: s.weights)
         #expect(d.innerGradient().norm < 1e-11, "not stationary: ‖∇‖ = \(d.innerGradient().norm)")
-        let alpha = 0.5 / d.largestEigenvalue(iterations: 100)
+        let alpha = 0.5 / abs(d.dominantEigenvalue(iterations: 100))
         let ctx = HypergradientContext(initialWeights: problem.initialWeightsValue)
         for k in [1, 4, 16] {
             let neumann = try NeumannSeries(terms: k, step: alpha).hypergradient(of: problem, lambda: Tensor([1.0]), weights: s.weights, context: ctx)
@@ -162,7 +168,7 @@ struct MethodTests {
 @Suite("Bilevel driver")
 struct DriverTests {
     @Test func progressIsReportedEveryNStepsAndCanCancel() throws {
-        let q = MethodTests.Quadratic(seed: 3)
+        let q = try MethodTests.Quadratic(seed: 3)
         final class Log: @unchecked Sendable { var steps: [Int] = [] }
         let log = Log()
         let solver = BilevelSolver(problem: q.problem, method: ExactHypergradient(), concept: ColdStart(optimizer: SGD(learningRate: 0.1), steps: 0),
@@ -176,7 +182,7 @@ struct DriverTests {
     }
 
     @Test func truncatedMethodsCompareToExactByCosineAndRelativeError() throws {
-        let q = MethodTests.Quadratic(seed: 4)
+        let q = try MethodTests.Quadratic(seed: 4)
         let lambda = Tensor([0.2, 0.1, -0.4]), w = q.wStar(lambda), ctx = HypergradientContext(initialWeights: .zeros([5]))
         let exact = try ExactHypergradient().hypergradient(of: q.problem, lambda: lambda, weights: w, context: ctx).gradient
         let alpha = 0.5 / q.largestEigenvalue

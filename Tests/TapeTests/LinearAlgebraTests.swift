@@ -53,8 +53,8 @@ struct LinearAlgebraTests {
         #expect(b.matmul(p).matmul(b).maxAbsoluteDifference(b) < 1e-12)
         #expect(p.matmul(b).matmul(p).maxAbsoluteDifference(p) < 1e-12)
         let bp = b.matmul(p), pb = p.matmul(b)
-        #expect(bp.maxAbsoluteDifference(bp.transposed) < 1e-12)
-        #expect(pb.maxAbsoluteDifference(pb.transposed) < 1e-12)
+        #expect(bp.maxAbsoluteDifference(bp.transposed()) < 1e-12)
+        #expect(pb.maxAbsoluteDifference(pb.transposed()) < 1e-12)
         // A full-rank square matrix: the pseudoinverse is the inverse.
         let c = Tensor(rows: [[4, 1], [2, 3]])   // inverse = [[3, −1], [−2, 4]] / 10
         #expect(LinearAlgebra.pseudoinverse(c).inverse.maxAbsoluteDifference(Tensor(rows: [[0.3, -0.1], [-0.2, 0.4]])) < 1e-15)

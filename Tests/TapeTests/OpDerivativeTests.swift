@@ -61,7 +61,7 @@ struct OpDerivativeTests {
         }
         var g = SeededGenerator(seed: 5)
         let v = Tensor.randomNormal([n], using: &g)
-        let hv = hessianVectorProduct(of: flat, at: z, along: v).product
+        let hv = hessianVectorProduct(of: flat, at: z, along: v)
         let reference = dense.matmul(v.reshaped([n, 1])).reshaped([n])
         let err = hv.maxAbsoluteDifference(reference) / max(reference.scalars.map(abs).max() ?? 0, 1e-12)
         #expect(err < 1e-6, "\(row.name): HVP vs dense Hessian, relative error \(err)")

@@ -1,7 +1,9 @@
 import Tape
 
 /// One row per operation: a function of some inputs, the inputs' shapes, and where the inputs
-/// may be drawn from (e.g. positive for log). Adding an op to the engine adds one row here.
+/// may be drawn from (e.g. positive for log). Adding an op to the engine adds one row here; its attributes
+/// (slice ranges, pad lengths, reshapes) are written relative to the input's shape, so that the row also runs
+/// at `largeInputs` sizes (ReleaseTests).
 struct OpCase: Sendable, CustomStringConvertible {
     enum Domain: Sendable { case any, positive, awayFromZero }
     let name: String
@@ -15,7 +17,18 @@ struct OpCase: Sendable, CustomStringConvertible {
     }
 
     /// Seeded inputs for this row.
-    func inputs(seed: UInt64) -> [Tensor] {
+    func inputs(seed: UInt64) -> [Tensor] { inputs(seed: seed, shapes: shapes) }
+
+    /// The same row at sizes whose values reach the sweep's buffer release (`Arena.largeMinimum` = 16,384
+    /// doubles): every dimension other than 1 times 43 (3 × 4 → 129 × 172; 3 × 3 → 129 × 129), or, in a row
+    /// of vectors and scalars only, times 4,100 (4 → 16,400). The rows' attributes are relative to the input's
+    /// shape, so the same function applies.
+    func largeInputs(seed: UInt64) -> [Tensor] {
+        let factor = shapes.contains { $0.rank == 2 } ? 43 : 4_100
+        return inputs(seed: seed, shapes: shapes.map { Shape($0.dimensions.map { $0 == 1 ? 1 : $0 * factor }) })
+    }
+
+    private func inputs(seed: UInt64, shapes: [Shape]) -> [Tensor] {
         var g = SeededGenerator(seed: seed)
         return shapes.map { s in
             var t = Tensor.randomNormal(s, using: &g)
@@ -81,14 +94,14 @@ let opTable: [OpCase] = [
     OpCase("softmax axis 1", [m34]) { $0[0].softmax(alongAxis: 1) },
     OpCase("softmax axis 0", [m34]) { $0[0].softmax(alongAxis: 0) },
     OpCase("logSoftmax axis 1", [m34]) { $0[0].logSoftmax(alongAxis: 1) },
-    OpCase("reshape", [m34]) { $0[0].reshaped([2, 6]) },
-    OpCase("reshape to vector", [m34]) { $0[0].reshaped([12]) },
+    OpCase("reshape", [m34]) { $0[0].reshaped([2, $0[0].shape.count / 2]) },
+    OpCase("reshape to vector", [m34]) { $0[0].reshaped([$0[0].shape.count]) },
     OpCase("slice rows", [m34]) { $0[0].rows(1..<3) },
     OpCase("slice cols", [m34]) { $0[0].cols(1..<3) },
     OpCase("slice vector", [[7]]) { $0[0].rows(2..<5) },
-    OpCase("pad axis 0", [m34]) { $0[0].padded(alongAxis: 0, start: 1, total: 5) },
-    OpCase("pad axis 1", [m34]) { $0[0].padded(alongAxis: 1, start: 2, total: 7) },
-    OpCase("pad vector", [v4]) { $0[0].padded(alongAxis: 0, start: 1, total: 6) },
+    OpCase("pad axis 0", [m34]) { $0[0].padded(alongAxis: 0, start: 1, total: $0[0].shape.rows + 2) },
+    OpCase("pad axis 1", [m34]) { $0[0].padded(alongAxis: 1, start: 2, total: $0[0].shape.cols + 3) },
+    OpCase("pad vector", [v4]) { $0[0].padded(alongAxis: 0, start: 1, total: $0[0].shape.count + 2) },
     OpCase("concat axis 0", [m34, [2, 4]]) { Variable.concatenate([$0[0], $0[1]], alongAxis: 0) },
     OpCase("concat axis 1", [m34, c31, m34]) { Variable.concatenate([$0[0], $0[1], $0[2]], alongAxis: 1) },
     OpCase("concat vectors", [v4, v3]) { Variable.concatenate([$0[0], $0[1]]) },

@@ -29,7 +29,27 @@ struct PoolTests {
             got = max(got, n)
         }
         #expect(got == min(8, tk_pool_threads()))
-        for _ in 0..<1000 { _ = tk_pool_run(2, { _, _, _ in }, nil) }   // many hand-overs in a row
+    }
+
+    /// Many hand-overs in a row, as back-to-back matrix products make them (the workers spin between tasks):
+    /// every call runs each of its threads exactly once and returns only after all of them have finished.
+    /// Calls that find the pool busy (other tests) run alone and are not counted; the loop goes on until 1,000
+    /// calls ran on two threads, or a minute has passed.
+    @Test(.enabled(if: tk_pool_threads() >= 2, "needs a second thread"))
+    func backToBackCallsRunEveryThreadOnceAndWaitForThem() {
+        var counts = [Int32](repeating: 0, count: 2)
+        var twoThreaded = 0, wrong = 0
+        let deadline = ContinuousClock.now + .seconds(60)
+        while twoThreaded < 1000 && ContinuousClock.now < deadline {
+            counts[0] = 0; counts[1] = 0
+            let n = counts.withUnsafeMutableBufferPointer { buf in
+                tk_pool_run(2, { raw, tid, _ in raw!.assumingMemoryBound(to: Int32.self)[Int(tid)] += 1 }, buf.baseAddress)
+            }
+            if counts[0] != 1 || counts[1] != (n == 2 ? 1 : 0) { wrong += 1 }
+            if n == 2 { twoThreaded += 1 }
+        }
+        #expect(wrong == 0, "\(wrong) calls returned before each of their threads had run once")
+        #expect(twoThreaded == 1000, "only \(twoThreaded) calls got the second thread in a minute")
     }
 
     /// What the chunks of `parallelCoversTheRangeOnce` write to: a visit count and a first-value mark per value.

@@ -19,7 +19,7 @@ struct ProductOnlyTests {
         // All directions; the first one absent; the last input alone.
         let cases: [([Tensor?], [Int]?)] = [(vs, nil), ([nil] + vs.dropFirst().map { $0 }, nil), (vs, [xs.count - 1])]
         for (dirs, wrt) in cases {
-            let full = reference.hessianVectorProduct(of: f, at: xs, along: dirs, wrt: wrt)
+            let full = reference.valueGradientAndHessianVectorProduct(of: f, at: xs, along: dirs, wrt: wrt)
             // The tape's reused buffers first hold another point's values, so a primal the sweep
             // should have computed and did not would show.
             _ = tape.hessianVectorProduct(of: f, at: others, along: dirs, wrt: wrt)
@@ -53,7 +53,7 @@ struct ProductOnlyTests {
         let (xs, vs) = Self.netInputs(seed: 31)
         let wrt = [1, 2, 3, 4, 5]
         let tape = Tape()
-        let full = Tape().hessianVectorProduct(of: Self.net, at: xs, along: vs, wrt: wrt)
+        let full = Tape().valueGradientAndHessianVectorProduct(of: Self.net, at: xs, along: vs, wrt: wrt)
         // Another point first, so that stale values in reused buffers cannot pass for a skipped primal.
         _ = tape.hessianVectorProduct(of: Self.net, at: Self.netInputs(seed: 32).xs, along: vs, wrt: wrt)
         var products: [Tensor] = []

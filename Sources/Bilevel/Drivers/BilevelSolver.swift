@@ -129,12 +129,16 @@ public struct BilevelSolver<P: BilevelProblem, M: HypergradientMethod, C: Soluti
     }
 
     /// One outer step in place; returns the hypergradient used and appends to `trajectory`.
-    /// Pass the same `workspace` to consecutive steps to reuse its tapes (nil: fresh tapes).
     @discardableResult
-    public func step(_ s: inout BilevelState, trajectory: inout Trajectory, workspace: BilevelWorkspace? = nil) throws -> Hypergradient {
+    public func step(_ s: inout BilevelState, trajectory: inout Trajectory) throws -> Hypergradient {
+        try step(&s, trajectory: &trajectory, workspace: BilevelWorkspace())
+    }
+
+    /// `step` recording on the tapes of `workspace` (`run` passes the same one to every step).
+    @discardableResult
+    package func step(_ s: inout BilevelState, trajectory: inout Trajectory, workspace ws: BilevelWorkspace) throws -> Hypergradient {
         let lambda = s.lambda
-        let ws = workspace ?? BilevelWorkspace()
-        try concept.updateInner(problem, lambda: lambda, state: &s.inner, initialWeights: s.initialWeights, workspace: ws)
+        try concept.updateInner(problem, lambda: lambda, state: &s.inner, initialWeights: s.initialWeights, reusing: ws)
         let hg: Hypergradient
         do {
             hg = try method.hypergradient(of: problem, lambda: lambda, weights: s.weights,
@@ -148,7 +152,7 @@ public struct BilevelSolver<P: BilevelProblem, M: HypergradientMethod, C: Soluti
         let innerLoss = problem.innerLoss(lambda: lambda, weights: s.weights, step: s.inner.step, tape: tape)
         guard outerLoss.isFinite else {
             throw BilevelError("outer step \(s.outerStep): the outer loss became \(outerLoss); lower the outer learning rate " +
-                               "(now \(outerOptimizer.hyperparameters.scalars[0]))")
+                               "(now \(outerOptimizer.learningRate))")
         }
         trajectory.step.append(s.outerStep)
         trajectory.outerLoss.append(outerLoss)
@@ -164,7 +168,7 @@ public struct BilevelSolver<P: BilevelProblem, M: HypergradientMethod, C: Soluti
         outerOptimizer.update(&s.outer, gradient: hg.gradient)
         guard s.lambda.isFinite else {
             throw BilevelError("outer step \(s.outerStep): λ became non-finite; lower the outer learning rate " +
-                               "(now \(outerOptimizer.hyperparameters.scalars[0]))")
+                               "(now \(outerOptimizer.learningRate))")
         }
         s.outerStep += 1
         return hg

@@ -23,54 +23,75 @@ public struct HypergradientDiagnostics: Sendable, CustomStringConvertible {
     public var relativeResidual: Double? = nil
     /// Rank kept by the pseudoinverse (exact method).
     public var rank: Int? = nil
-    /// Estimated λ_max(H) (Neumann's stability check).
-    public var largestEigenvalue: Double? = nil
+    /// The eigenvalue of H of largest magnitude, with its sign, estimated by power iteration (Neumann's
+    /// stability check: negative means w is not a minimum along that direction).
+    public var dominantEigenvalue: Double? = nil
     /// Unrolling only: the largest number of optimizer states held at once (memory, in units of
     /// (2 + stateCount)·n doubles); K + 1 without checkpoints, about K/c + c with checkpoints every c steps.
     public var storedStates: Int? = nil
     /// How an iterative solve stopped.
     public var status: String = "ok"
 
-    /// The method, iterations and products, then whichever of residual, rank and λ_max are known, then the status.
+    /// The method, iterations and products, then whichever of residual, rank and dominant eigenvalue are known, then the status.
     public var description: String {
         var parts = ["\(method): \(iterations) iterations, \(products) products"]
         if let r = relativeResidual { parts.append("relative residual \(r)") }
         if let r = rank { parts.append("rank \(r)") }
-        if let l = largestEigenvalue { parts.append("λ_max ≈ \(l)") }
+        if let l = dominantEigenvalue { parts.append("dominant eigenvalue ≈ \(l)") }
         if let s = storedStates { parts.append("\(s) stored states") }
         parts.append(status)
         return parts.joined(separator: ", ")
     }
 }
 
-/// Where a hypergradient is taken: besides (λ, w), the run's initial weights w₀ (full unrolling
-/// differentiates the whole inner run from w₀), the inner step counter (stochastic objectives), and
-/// optionally the tapes to reuse (nil: fresh tapes for this call).
+/// Where a hypergradient is taken, besides (λ, w): the run's initial weights w₀ (only full unrolling needs
+/// them: it differentiates the whole inner run from w₀) and the inner step counter t (stochastic objectives
+/// pick minibatch t from it). What a custom `HypergradientMethod` receives.
 public struct HypergradientContext {
-    /// w₀, the weights the inner run started from (full unrolling differentiates from here).
-    public var initialWeights: Tensor
+    /// w₀, the weights the inner run started from (nil: not given; `FullUnrolling` then throws).
+    public var initialWeights: Tensor?
     /// The inner step counter t at this point (stochastic objectives pick minibatch t from it).
     public var innerStep: Int
-    /// Tapes to reuse across calls (`BilevelSolver.run` passes one per run); nil: fresh tapes.
-    public var workspace: BilevelWorkspace?
-    /// A context with w₀, the inner step (default 0) and optionally a workspace whose tapes to reuse.
-    public init(initialWeights: Tensor, innerStep: Int = 0, workspace: BilevelWorkspace? = nil) {
+    /// Tapes to reuse across calls (`BilevelSolver` passes one per run); nil: fresh tapes.
+    package var workspace: BilevelWorkspace?
+
+    /// A context with w₀ (default: none) and the inner step (default 0).
+    public init(initialWeights: Tensor? = nil, innerStep: Int = 0) {
         self.initialWeights = initialWeights
         self.innerStep = innerStep
+    }
+
+    /// The same, reusing the tapes of `workspace`.
+    package init(initialWeights: Tensor?, innerStep: Int, workspace: BilevelWorkspace?) {
+        self.init(initialWeights: initialWeights, innerStep: innerStep)
         self.workspace = workspace
     }
 }
 
 /// A way to compute dJ_out/dλ = ∂J_out/∂λ + (∂w/∂λ)ᵀ ∂J_out/∂w. Implementations: `ExactHypergradient`,
 /// `NeumannSeries`, `TruncatedConjugateGradient`, `DampedInverse`, `IdentityInverse`, `TruncatedUnrolling`,
-/// `FullUnrolling`.
+/// `FullUnrolling`. Call `hypergradient(of:lambda:weights:)`; a custom method implements
+/// `hypergradient(of:lambda:weights:context:)`.
 public protocol HypergradientMethod: Sendable {
     /// A short name with the setting, e.g. "cg(K=5)".
     var name: String { get }
-    /// The hypergradient at (λ, w). Throws a `BilevelError` naming the method and what to change when the
-    /// computation diverges or cannot be done.
+    /// The hypergradient at (λ, w) in `context`. Throws a `BilevelError` naming the method and what to change
+    /// when the computation diverges or cannot be done.
     func hypergradient<P: BilevelProblem>(of problem: P, lambda: Tensor, weights: Tensor,
                                           context: HypergradientContext) throws -> Hypergradient
+}
+
+extension HypergradientMethod {
+    /// The hypergradient dJ_out/dλ at (λ, w): λ (m) the outer point, w (n) the inner weights there (for the
+    /// implicit methods a minimizer of J_in(λ, ·); for truncated unrolling the start of its K steps).
+    /// `initialWeights` w₀ is needed by `FullUnrolling` only, which differentiates the whole inner run from w₀
+    /// and ignores w; `innerStep` is the inner step counter t a stochastic J_in picks its minibatch from
+    /// (default 0). Throws a `BilevelError` naming the method and what to change.
+    public func hypergradient<P: BilevelProblem>(of problem: P, lambda: Tensor, weights: Tensor, initialWeights: Tensor? = nil,
+                                                 innerStep: Int = 0) throws -> Hypergradient {
+        try hypergradient(of: problem, lambda: lambda, weights: weights,
+                          context: HypergradientContext(initialWeights: initialWeights, innerStep: innerStep))
+    }
 }
 
 /// The implicit-function-theorem family: approximate v ≈ H⁻¹ ∂J_out/∂w, then

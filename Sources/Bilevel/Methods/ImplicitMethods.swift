@@ -74,7 +74,7 @@ public struct NeumannSeries: ImplicitHypergradientMethod {
                                                       _ diag: inout HypergradientDiagnostics) throws -> Tensor {
         if stabilityCheckIterations > 0 {
             let dominant = d.dominantEigenvalue(iterations: stabilityCheckIterations)
-            diag.largestEigenvalue = dominant
+            diag.dominantEigenvalue = dominant
             guard dominant.isFinite else {
                 throw BilevelError("neumann: a Hessian-vector product of the inner objective is not finite at this (λ, w); " +
                                    "check the inner problem for overflow or NaN data")

@@ -19,11 +19,12 @@ public struct TruncatedUnrolling<O: Optimizer>: HypergradientMethod {
     public var name: String { "unrolled(K=\(steps))" }
 
     /// Unrolls K steps from w (fresh optimizer state, inner steps counted from `context.innerStep`); dJ_out/dλ at w_K.
+    /// `context.initialWeights` is not used.
     public func hypergradient<P: BilevelProblem>(of problem: P, lambda: Tensor, weights: Tensor,
                                                  context: HypergradientContext) throws -> Hypergradient {
         try unrolledHypergradient(problem, lambda: lambda, from: optimizer.initialState(weights: weights),
                                   unrolled: UnrolledOptimization(optimizer: optimizer, steps: steps),
-                                  stepOffset: context.innerStep, name: name, workspace: context.workspace)
+                                  stepOffset: context.innerStep, name: name, tapes: context.workspace?.unrolling)
     }
 }
 
@@ -48,22 +49,27 @@ public struct FullUnrolling<O: Optimizer>: HypergradientMethod {
     public var name: String { "full-unroll(K=\(steps))" }
 
     /// Unrolls K steps from `context.initialWeights` (inner steps counted from 0), ignoring `weights`; dJ_out/dλ at w_K.
+    /// Throws when w₀ is not given: pass `initialWeights:` (the weights the inner run starts from).
     public func hypergradient<P: BilevelProblem>(of problem: P, lambda: Tensor, weights: Tensor,
                                                  context: HypergradientContext) throws -> Hypergradient {
-        try unrolledHypergradient(problem, lambda: lambda, from: optimizer.initialState(weights: context.initialWeights),
-                                  unrolled: UnrolledOptimization(optimizer: optimizer, steps: steps, checkpointInterval: checkpointInterval),
-                                  stepOffset: 0, name: name, workspace: context.workspace)
+        guard let w0 = context.initialWeights else {
+            throw BilevelError("\(name): needs the initial weights w₀ the inner run starts from (it differentiates the whole " +
+                               "run from w₀ and ignores the weights passed in); pass initialWeights:")
+        }
+        return try unrolledHypergradient(problem, lambda: lambda, from: optimizer.initialState(weights: w0),
+                                         unrolled: UnrolledOptimization(optimizer: optimizer, steps: steps, checkpointInterval: checkpointInterval),
+                                         stepOffset: 0, name: name, tapes: context.workspace?.unrolling)
     }
 }
 
 private func unrolledHypergradient<P: BilevelProblem, O: Optimizer>(
     _ problem: P, lambda: Tensor, from state: OptimizerState, unrolled: UnrolledOptimization<O>,
-    stepOffset: Int, name: String, workspace: BilevelWorkspace?) throws -> Hypergradient {
+    stepOffset: Int, name: String, tapes: UnrollingTapes?) throws -> Hypergradient {
     do {
         let (value, g) = try unrolled.hypergradient(
             outer: { l, w in problem.outerObjective(lambda: l, weights: w) },
             inner: { l, w, t in problem.innerObjective(lambda: l, weights: w, step: stepOffset + t) },
-            lambda: lambda, from: state, tapes: workspace.map { ($0.innerGradient, $0.innerStep) })
+            lambda: lambda, from: state, tapes: tapes ?? UnrollingTapes())
         var diag = HypergradientDiagnostics(method: name)
         diag.iterations = unrolled.steps
         diag.products = unrolled.steps

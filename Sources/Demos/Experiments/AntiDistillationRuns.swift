@@ -116,7 +116,7 @@ extension AntiDistillation {
         func hypergradient(_ l: Tensor) throws -> Tensor {
             var s = concept.initialInnerState(weights: w0)
             try concept.updateInner(problem, lambda: l, state: &s, initialWeights: w0)
-            return try method.hypergradient(of: problem, lambda: l, weights: s.weights, context: HypergradientContext(initialWeights: w0)).gradient
+            return try method.hypergradient(of: problem, lambda: l, weights: s.weights, initialWeights: w0).gradient
         }
         let l0 = problem.initialLambda
         let g0 = try hypergradient(l0)

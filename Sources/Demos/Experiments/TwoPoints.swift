@@ -77,8 +77,8 @@ enum TwoPoints: Subcommand {
         var vectors: [(Double, Double, Double, Double)] = []
         for i in 0..<n { for j in 0..<n {
             let l = Tensor([lo + (Double(i) + 0.5) * step, lo + (Double(j) + 0.5) * step])
-            let w = problem.solveInner(lambda: l, from: .zeros([2]))!
-            let g = try ExactHypergradient().hypergradient(of: problem, lambda: l, weights: w, context: HypergradientContext(initialWeights: .zeros([2]))).gradient
+            let w = problem.solveInner(lambda: l, from: .zeros([2]))
+            let g = try ExactHypergradient().hypergradient(of: problem, lambda: l, weights: w).gradient
             vectors.append((l.scalars[0], l.scalars[1], -g.scalars[0], -g.scalars[1]))
         } }
         let longest = vectors.map { hypot($0.2, $0.3) }.max() ?? 1

@@ -91,7 +91,7 @@ public struct MLP: Model {
 
 /// An affine model y = x W + b (multi-class logits when outputs > 1). Initialized at zero by default,
 /// which makes a convex training problem start from the minimum-norm point.
-public struct LinearModel: Model {
+public struct LinearModel: LinearInParameters {
     /// Input width d: x is (batch, d).
     public let inputs: Int
     /// Output width: y is (batch, outputs).
@@ -120,5 +120,15 @@ public struct LinearModel: Model {
     public func callAsFunction(_ x: Variable, parameters w: Variable) -> Variable {
         let p = layout.tensors(of: w)
         return Dense(inputs: inputs, outputs: outputs).apply(x, weight: p[0], bias: p[1])
+    }
+
+    /// Φ = [x, 1], shape (n, inputs + 1), for a one-output model (w = [W, b] flat): f(x; w) = Φ·w.
+    public func featureMatrix(_ x: Tensor) -> Tensor {
+        require(outputs == 1, "LinearModel.featureMatrix: needs one output (Φ·w is one value per example), this model has \(outputs)")
+        require(x.rank == 2 && x.shape.cols == inputs, "LinearModel.featureMatrix: inputs of shape \(x.shape) do not match \(inputs) inputs")
+        let n = x.shape.rows
+        var phi = Tensor.zeros([n, inputs + 1])
+        for i in 0..<n { for j in 0..<inputs { phi[i, j] = x[i, j] }; phi[i, inputs] = 1 }
+        return phi
     }
 }

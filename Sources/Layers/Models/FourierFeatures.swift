@@ -91,7 +91,7 @@ public struct FourierFeatures: Sendable, Equatable {
 
 /// The feature regressor y = φ(x)·w: a linear model on Fourier features. x is (n, 1), w is (2F + 1),
 /// output (n, 1). Parameter "weight"; initialized at zero (the minimum-norm start).
-public struct FourierRegressor: Model {
+public struct FourierRegressor: LinearInParameters {
     /// The feature map φ.
     public let features: FourierFeatures
     /// One entry "weight" of shape (2F + 1).
@@ -110,4 +110,7 @@ public struct FourierRegressor: Model {
     public func callAsFunction(_ x: Variable, parameters w: Variable) -> Variable {
         features(x).matmul(w.reshaped([layout.count, 1]))
     }
+
+    /// Φ = φ(x), shape (n, 2F + 1), for x (n, 1) or (n): f(x; w) = Φ·w.
+    public func featureMatrix(_ x: Tensor) -> Tensor { features(x) }
 }

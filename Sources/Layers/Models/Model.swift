@@ -29,17 +29,26 @@ extension Model {
 
 /// Elementwise nonlinearities between layers.
 public enum Activation: String, Sendable, CaseIterable {
-    case relu, tanh, softplus, identity
+    case relu, tanh, softplus, sigmoid, identity
 
-    /// Applies the nonlinearity as a tape operation.
+    /// Applies the nonlinearity as a tape operation: max(x, 0), tanh x, log(1 + eˣ), 1/(1 + e⁻ˣ) or x.
     public func callAsFunction(_ x: Variable) -> Variable {
         switch self {
         case .relu: x.relu()
         case .tanh: x.tanh()
         case .softplus: x.softplus()
+        case .sigmoid: x.sigmoid()
         case .identity: x
         }
     }
+}
+
+/// A model whose output is linear in its parameters, f(x; w) = Φ(x)·w with one output per example, so that
+/// least squares on it has the closed form w* = w₀ + Φ⁺(t − Φw₀) (the point gradient descent from w₀
+/// reaches). `TargetDistillation` uses it for its exact inner solution.
+public protocol LinearInParameters: Model {
+    /// Φ(x), shape (n, parameterCount), for inputs x (n, inputs): f(x; w) = Φ(x)·w.
+    func featureMatrix(_ x: Tensor) -> Tensor
 }
 
 /// How weight matrices are initialized (biases start at zero).

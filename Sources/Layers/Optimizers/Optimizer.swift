@@ -14,6 +14,8 @@ public protocol Optimizer: Sendable {
     var hyperparameters: Tensor { get set }
     /// Names of the entries of h, for reports.
     var hyperparameterNames: [String] { get }
+    /// The base learning rate α₀ = h[0] (default: read from `hyperparameters`).
+    var learningRate: Double { get }
     /// One step as tape operations. `state` has `stateCount` entries; returns w′ and s′.
     func step(weights w: Variable, state: [Variable], gradient g: Variable, hyperparameters h: Variable,
               iteration k: Int) -> (weights: Variable, state: [Variable])
@@ -65,8 +67,12 @@ public struct TrainingError: Error, CustomStringConvertible {
 }
 
 extension Optimizer {
-    /// The learning rate α₀ · factor as a scalar tape variable built from h[0] (so it can be differentiated).
-    public func learningRate(_ h: Variable, factor: Double) -> Variable {
+    /// α₀ = h[0] of the stored hyperparameters.
+    public var learningRate: Double { hyperparameters.scalars[0] }
+
+    /// The scheduled learning rate α₀ · factor as a scalar tape variable built from h[0] (so it can be
+    /// differentiated), for use inside `step`.
+    public func scheduledLearningRate(from h: Variable, factor: Double) -> Variable {
         h.slice(alongAxis: 0, start: 0, count: 1).reshaped(.scalar) * factor
     }
 
@@ -76,8 +82,24 @@ extension Optimizer {
         return OptimizerState(weights: weights, slots: Array(repeating: .zeros(weights.shape), count: stateCount))
     }
 
+    /// Stops with a message naming `caller`, this optimizer and the state it expects unless `state` fits it:
+    /// flat weights (n) and `stateCount` state tensors of shape (n), as `initialState(weights:)` makes them.
+    /// (A state made by another optimizer would otherwise fail deep inside a step with an unrelated message.)
+    package func requireFits(_ state: OptimizerState, _ caller: String) {
+        let n = state.weights.shape
+        let fits = n.rank == 1 && state.slots.count == stateCount && state.slots.allSatisfy { $0.shape == n }
+        guard !fits else { return }
+        let got = state.slots.isEmpty ? "none" : state.slots.map(\.shape.description).joined(separator: ", ")
+        let expected = n.rank == 1 ? "\(stateCount) state tensor\(stateCount == 1 ? "" : "s") of the weights' shape \(n)"
+                                   : "flat weights (n), got weights of shape \(n)"
+        require(false, "\(caller): the optimizer state does not fit \(self): it expects \(expected), got " +
+                       "\(state.slots.count) state tensor\(state.slots.count == 1 ? "" : "s") (shapes: \(got)); " +
+                       "start from this optimizer's initialState(weights:)")
+    }
+
     /// Applies one step eagerly (evaluating the same tape operations that unrolling differentiates).
     public func update(_ state: inout OptimizerState, gradient: Tensor, tape: Tape = Tape()) {
+        requireFits(state, "Optimizer.update")
         require(gradient.shape == state.weights.shape,
                      "Optimizer.update: gradient of shape \(gradient.shape) does not match weights of shape \(state.weights.shape)")
         let outs = tape.evaluate({ self.stepOutputs($0, iteration: state.iteration) },
@@ -91,6 +113,7 @@ extension Optimizer {
     /// (the form the unrolled reverse pass differentiates).
     func stepOutputs(_ v: [Variable], iteration k: Int) -> [Variable] {
         let m = stateCount
+        require(v.count == 3 + m, "Optimizer.stepOutputs: \(self) takes [w, \(m) state tensors, g, h], got \(v.count) inputs")
         let r = step(weights: v[0], state: Array(v[1..<1 + m]), gradient: v[1 + m], hyperparameters: v[2 + m], iteration: k)
         return [r.weights] + r.state
     }
@@ -101,17 +124,18 @@ extension Optimizer {
     public func minimize(_ loss: (Variable, Int) -> Variable, state: inout OptimizerState, steps: Int,
                          tape: Tape = Tape(), stepTape: Tape = Tape()) throws {
         require(steps >= 0, "Optimizer.minimize: steps must be ≥ 0, got \(steps)")
+        requireFits(state, "Optimizer.minimize")
         for _ in 0..<steps {
             let t = state.iteration
             let (value, grads) = tape.valueAndGradient(of: { loss($0[0], t) }, at: [state.weights])
             guard value.isFinite, grads[0].isFinite else {
                 throw TrainingError.diverged("the training loss", step: t, value: value,
-                                             hint: "lower the learning rate (now \(hyperparameters.scalars[0]))")
+                                             hint: "lower the learning rate (now \(learningRate))")
             }
             update(&state, gradient: grads[0], tape: stepTape)
             guard state.weights.isFinite else {
                 throw TrainingError.diverged("the weights", step: t, value: .nan,
-                                             hint: "lower the learning rate (now \(hyperparameters.scalars[0]))")
+                                             hint: "lower the learning rate (now \(learningRate))")
             }
         }
     }

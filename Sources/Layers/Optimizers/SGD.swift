@@ -4,7 +4,7 @@ import Tape
 /// Stochastic gradient descent with optional heavy-ball momentum μ and L2 weight decay δ:
 ///   d = g + δ w;   b′ = μ b + d;   w′ = w − α_k b′   (with μ = 0 there is no state and w′ = w − α_k d),
 /// α_k = α₀ · schedule.factor(k). Hyperparameters h = [α₀].
-public struct SGD: Optimizer {
+public struct SGD: Optimizer, CustomStringConvertible {
     /// h = [α₀], the base learning rate.
     public var hyperparameters: Tensor
     /// Momentum μ in b′ = μ b + d (0: plain SGD, no state).
@@ -26,8 +26,11 @@ public struct SGD: Optimizer {
         self.schedule = schedule
     }
 
-    /// The base learning rate α₀ = h[0].
-    public var learningRate: Double { hyperparameters.scalars[0] }
+    /// "SGD(learningRate: α₀, momentum: μ, …)" with the settings that differ from the defaults.
+    public var description: String {
+        "SGD(learningRate: \(learningRate)" + (momentum > 0 ? ", momentum: \(momentum)" : "")
+            + (weightDecay > 0 ? ", weightDecay: \(weightDecay)" : "") + (schedule == .constant ? "" : ", schedule: \(schedule)") + ")"
+    }
     /// 1 (the momentum buffer b) when μ > 0, else 0.
     public var stateCount: Int { momentum > 0 ? 1 : 0 }
     /// Names of the entries of h: ["learningRate"].
@@ -36,7 +39,7 @@ public struct SGD: Optimizer {
     /// w′ = w − α_k b′ with b′ = μ b + d (or w′ = w − α_k d without momentum), d = g + δ w.
     public func step(weights w: Variable, state: [Variable], gradient g: Variable, hyperparameters h: Variable,
                      iteration k: Int) -> (weights: Variable, state: [Variable]) {
-        let alpha = learningRate(h, factor: schedule.factor(at: k))
+        let alpha = scheduledLearningRate(from: h, factor: schedule.factor(at: k))
         let d = weightDecay > 0 ? g + w * weightDecay : g
         if momentum > 0 {
             let b = state[0] * momentum + d
@@ -52,7 +55,7 @@ public struct SGD: Optimizer {
 /// **(ours)** ε_root (default 1e-30) sits inside the square root so that the step stays differentiable
 /// where v̂ = 0 (√ has an infinite derivative at 0); it changes no step of practical size.
 /// Hyperparameters h = [α₀].
-public struct Adam: Optimizer {
+public struct Adam: Optimizer, CustomStringConvertible {
     /// h = [α₀], the base learning rate.
     public var hyperparameters: Tensor
     /// Decay β₁ of the first moment m.
@@ -83,8 +86,11 @@ public struct Adam: Optimizer {
         self.schedule = schedule
     }
 
-    /// The base learning rate α₀ = h[0].
-    public var learningRate: Double { hyperparameters.scalars[0] }
+    /// "Adam(learningRate: α₀, …)" with the settings that differ from the defaults.
+    public var description: String {
+        "Adam(learningRate: \(learningRate)" + (beta1 != 0.9 ? ", beta1: \(beta1)" : "") + (beta2 != 0.999 ? ", beta2: \(beta2)" : "")
+            + (weightDecay > 0 ? ", weightDecay: \(weightDecay)" : "") + (schedule == .constant ? "" : ", schedule: \(schedule)") + ")"
+    }
     /// 2: the moments m and v.
     public var stateCount: Int { 2 }
     /// Names of the entries of h: ["learningRate"].
@@ -93,7 +99,7 @@ public struct Adam: Optimizer {
     /// One bias-corrected Adam step: state [m, v] ↦ [m′, v′], w′ = w − α_k m̂ / (√(v̂ + ε_root) + ε).
     public func step(weights w: Variable, state: [Variable], gradient g: Variable, hyperparameters h: Variable,
                      iteration k: Int) -> (weights: Variable, state: [Variable]) {
-        let alpha = learningRate(h, factor: schedule.factor(at: k))
+        let alpha = scheduledLearningRate(from: h, factor: schedule.factor(at: k))
         let d = weightDecay > 0 ? g + w * weightDecay : g
         let m = state[0] * beta1 + d * (1 - beta1)
         let v = state[1] * beta2 + d.squared() * (1 - beta2)

@@ -5,6 +5,15 @@ import Tape
 /// the reverse pass recomputes it and must get the same batch).
 public typealias InnerObjective = (_ lambda: Variable, _ weights: Variable, _ step: Int) -> Variable
 
+/// The two tapes an unrolled run records on, reused across calls by the bilevel driver: one for the
+/// gradients (and Hessian-vector products) of J, one for the optimizer's step (evaluated, or differentiated
+/// by a VJP in the reverse pass).
+package struct UnrollingTapes {
+    package let gradient: Tape
+    package let step: Tape
+    package init(gradient: Tape = Tape(), step: Tape = Tape()) { self.gradient = gradient; self.step = step }
+}
+
 /// Differentiation through K optimizer steps  s_{t+1} = Φ(s_t, ∇_w J(λ, w_t, t), h, t),  s = (w, slots).
 ///
 /// Reverse pass (adjoint s̄, starting from ∂J_out/∂w_K): for t = K−1 … 0,
@@ -47,23 +56,35 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
         public var peakStoredStates: Int
     }
 
-    /// Runs the K steps forward without differentiating; throws if a loss or weight becomes non-finite.
-    /// `tapes` (gradient, step) are reused when given, so repeated calls do not re-allocate their buffers.
-    public func run(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState,
-                    tapes given: (Tape, Tape)? = nil) throws -> OptimizerState {
+    /// Runs the K steps forward from `initial` (a state of this optimizer: `optimizer.initialState(weights:)`)
+    /// without differentiating; throws if a loss or weight becomes non-finite.
+    public func run(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState) throws -> OptimizerState {
+        try run(objective, lambda: lambda, from: initial, tapes: UnrollingTapes())
+    }
+
+    /// `run` recording on the given tapes (reused across calls, so their buffers are not allocated again).
+    package func run(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState,
+                     tapes: UnrollingTapes) throws -> OptimizerState {
+        optimizer.requireFits(initial, "UnrolledOptimization.run")
         var state = initial
-        let tapes = given ?? (Tape(), Tape())
         for _ in 0..<steps { _ = try advance(&state, objective, lambda, tapes) }
         return state
     }
 
-    /// Differentiates v = c·w_K through the K steps: returns the final state and ∂v/∂λ, ∂v/∂w₀, ∂v/∂h
-    /// (the response-term part of a hypergradient; add ∂J_out/∂λ yourself, or use `hypergradient`).
+    /// Differentiates v = c·w_K through the K steps from `initial` (a state of this optimizer): returns the
+    /// final state and ∂v/∂λ, ∂v/∂w₀, ∂v/∂h (the response-term part of a hypergradient; add ∂J_out/∂λ
+    /// yourself, or use `hypergradient`).
     public func reverse(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState,
-                        weightsCotangent: Tensor, tapes given: (Tape, Tape)? = nil) throws -> Gradients {
+                        weightsCotangent: Tensor) throws -> Gradients {
+        try reverse(objective, lambda: lambda, from: initial, weightsCotangent: weightsCotangent, tapes: UnrollingTapes())
+    }
+
+    /// `reverse` recording on the given tapes.
+    package func reverse(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState,
+                         weightsCotangent: Tensor, tapes: UnrollingTapes) throws -> Gradients {
+        optimizer.requireFits(initial, "UnrolledOptimization.reverse")
         require(weightsCotangent.shape == initial.weights.shape,
                      "UnrolledOptimization: cotangent of shape \(weightsCotangent.shape) does not match weights of shape \(initial.weights.shape)")
-        let tapes = given ?? (Tape(), Tape())
         let interval = checkpointInterval ?? max(steps, 1)
         // Forward: keep the states at the segment starts 0, c, 2c, …
         var checkpoints: [OptimizerState] = [initial]
@@ -94,10 +115,10 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
             for (st, g) in zip(states, gradients).reversed() {
                 let inputs = [st.weights] + st.slots + [g, optimizer.hyperparameters]
                 let opt = optimizer
-                let r = tapes.1.vjp(of: { opt.stepOutputs($0, iteration: st.iteration) }, at: inputs,
+                let r = tapes.step.vjp(of: { opt.stepOutputs($0, iteration: st.iteration) }, at: inputs,
                                     cotangents: [wBar] + slotBars)
                 let gBar = r.cotangents[1 + m]
-                tapes.0.hessianVectorProduct(of: { objective($0[0], $0[1], st.iteration - initial.iteration) },
+                tapes.gradient.hessianVectorProduct(of: { objective($0[0], $0[1], st.iteration - initial.iteration) },
                                              at: [lambda, st.weights], along: [nil, gBar], into: &products)
                 lambdaBar = lambdaBar + products[0]
                 wBar = r.cotangents[0] + products[1]
@@ -107,19 +128,26 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
         }
         guard lambdaBar.isFinite, wBar.isFinite, hBar.isFinite else {
             throw TrainingError("UnrolledOptimization: the reverse pass produced a non-finite hypergradient over \(steps) steps; " +
-                                "lower the inner learning rate (now \(optimizer.hyperparameters.scalars[0])) or the number of steps")
+                                "lower the inner learning rate (now \(optimizer.learningRate)) or the number of steps")
         }
         return Gradients(final: final, lambda: lambdaBar, initialWeights: wBar, hyperparameters: hBar, peakStoredStates: peak)
     }
 
     /// The hypergradient of J_out(λ, w_K(λ)) through the K steps: its value, the total derivative
     /// dJ_out/dλ = ∂J_out/∂λ + (∂w_K/∂λ)ᵀ ∂J_out/∂w, and the derivatives with respect to w₀ and h.
+    /// `initial` is a state of this optimizer (`optimizer.initialState(weights: w0)`).
     public func hypergradient(outer: (_ lambda: Variable, _ weights: Variable) -> Variable, inner: InnerObjective,
-                              lambda: Tensor, from initial: OptimizerState,
-                              tapes given: (Tape, Tape)? = nil) throws -> (value: Double, gradients: Gradients) {
-        let tapes = given ?? (Tape(), Tape())
+                              lambda: Tensor, from initial: OptimizerState) throws -> (value: Double, gradients: Gradients) {
+        try hypergradient(outer: outer, inner: inner, lambda: lambda, from: initial, tapes: UnrollingTapes())
+    }
+
+    /// `hypergradient` recording on the given tapes.
+    package func hypergradient(outer: (_ lambda: Variable, _ weights: Variable) -> Variable, inner: InnerObjective,
+                               lambda: Tensor, from initial: OptimizerState,
+                               tapes: UnrollingTapes) throws -> (value: Double, gradients: Gradients) {
+        optimizer.requireFits(initial, "UnrolledOptimization.hypergradient")
         let final = try run(inner, lambda: lambda, from: initial, tapes: tapes)
-        let direct = tapes.0.valueAndGradient(of: { outer($0[0], $0[1]) }, at: [lambda, final.weights])
+        let direct = tapes.gradient.valueAndGradient(of: { outer($0[0], $0[1]) }, at: [lambda, final.weights])
         var g = try reverse(inner, lambda: lambda, from: initial, weightsCotangent: direct.gradients[1], tapes: tapes)
         g.lambda = g.lambda + direct.gradients[0]
         return (direct.value, g)
@@ -127,14 +155,14 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
 
     /// One step: the gradient at the current state (returned), then the optimizer update.
     private func advance(_ s: inout OptimizerState, _ objective: InnerObjective, _ lambda: Tensor,
-                         _ tapes: (Tape, Tape)) throws -> Tensor {
+                         _ tapes: UnrollingTapes) throws -> Tensor {
         let t = s.iteration
-        let (value, grads) = tapes.0.valueAndGradient(of: { objective($0[0], $0[1], t) }, at: [lambda, s.weights], wrt: [1])
+        let (value, grads) = tapes.gradient.valueAndGradient(of: { objective($0[0], $0[1], t) }, at: [lambda, s.weights], wrt: [1])
         guard value.isFinite, grads[0].isFinite else {
             throw TrainingError.diverged("the inner loss", step: t, value: value,
-                                         hint: "lower the inner learning rate (now \(optimizer.hyperparameters.scalars[0]))")
+                                         hint: "lower the inner learning rate (now \(optimizer.learningRate))")
         }
-        optimizer.update(&s, gradient: grads[0], tape: tapes.1)
+        optimizer.update(&s, gradient: grads[0], tape: tapes.step)
         return grads[0]
     }
 }

@@ -1,7 +1,7 @@
 /// The gradient of a scalar function f, linearized at a point x: the map v ↦ H(x)·v, ready to apply many
 /// times. Linearizing records f and its reverse sweep once; each product then runs only the tangent half
 /// of forward-over-reverse, reading the recorded primal values and cotangents instead of recomputing them:
-/// 6 matrix products per dense layer instead of the 8 of `hessianVectorProduct(…, into: &products)`, and
+/// 6 matrix products per dense layer instead of the 8 of `Tape.hessianVectorProduct(of:at:along:wrt:)`, and
 /// no elementwise primal work. Conjugate gradients, Neumann series and dense Hessians, whose point does
 /// not move, are what it is for (the JAX analogue is `jax.linearize` of the gradient).
 ///
@@ -37,14 +37,14 @@ public struct Linearization {
 
     /// `hessianVectorProduct(along:)` writing into `products`: tensors already there with the right shapes are
     /// overwritten in place, so a loop of products allocates nothing.
-    public func hessianVectorProduct(along vs: [Tensor?], into products: inout [Tensor]) {
+    package func hessianVectorProduct(along vs: [Tensor?], into products: inout [Tensor]) {
         check("hessianVectorProduct(along:)", vs)
         tape.replay(record, along: vs, into: &products)
     }
 
     /// H·V for k directions at once: V = [v₁ … vₖ], each vⱼ one direction per input (nil: zero); returns
-    /// [H v₁, …, H vₖ], each the products for the inputs in `wrt`. The directions run together, up to
-    /// `maximumBlockWidth` at a time, so each recorded value is read once for all of them and each matrix
+    /// [H v₁, …, H vₖ], each the products for the inputs in `wrt`. The directions run together, up to 32 at a
+    /// time (fewer when their tangents would pass 64 MiB), so each recorded value is read once for all of them and each matrix
     /// product is k times as tall or wide; the results have the bits of k calls of `hessianVectorProduct(along:)`.
     public func hessianMatrixProduct(along directions: [[Tensor?]]) -> [[Tensor]] {
         for vs in directions { check("hessianMatrixProduct(along:)", vs) }
@@ -62,8 +62,8 @@ public struct Linearization {
     }
 
     /// The dense Hessian block ∂²f/∂xᵢ² of input i (which must be among `wrt`): an (n, n) matrix over the
-    /// input's n elements in row-major order whose column j is H·eⱼ, from n products in blocks of
-    /// `maximumBlockWidth` directions per sweep.
+    /// input's n elements in row-major order whose column j is H·eⱼ, from n products in blocks of up to 32
+    /// directions per sweep.
     public func hessian(ofInput i: Int) -> Tensor {
         checkCurrent("hessian(ofInput:)")
         require(i >= 0 && i < record.inputShapes.count, "hessian(ofInput:): input \(i) out of range for \(record.inputShapes.count) inputs")
@@ -90,7 +90,7 @@ public struct Linearization {
 
     /// The most directions one sweep of `hessianMatrixProduct(along:)` carries: 32, or fewer when their
     /// tangents would take more than 64 MiB.
-    public var maximumBlockWidth: Int {
+    package var maximumBlockWidth: Int {
         checkCurrent("maximumBlockWidth")
         return max(1, min(32, (64 << 20) / 8 / max(record.tangentDoublesPerDirection, 1)))
     }
@@ -177,9 +177,4 @@ extension Tape {
         planTangentReleases(record)
         return Linearization(value: values[out].p[0], heldBytes: arena.inUse * 8, tape: self, generation: generation, record: record)
     }
-}
-
-/// Linearizes the gradient of scalar-valued f at xs on a fresh tape (see `Tape.linearizedGradient(of:at:wrt:)`).
-public func linearizedGradient(of f: ([Variable]) -> Variable, at xs: [Tensor], wrt: [Int]? = nil) -> Linearization {
-    Tape().linearizedGradient(of: f, at: xs, wrt: wrt)
 }
