@@ -29,6 +29,7 @@ enum HypergradientTable {
             if let single = extra["single_hvp_us"] {
                 notes = "per direction \(format(us / 16, 1)) µs; single HVP \(format(single, 1)) µs (\(format(us / 16 / single, 2))×)"
                 if let one = extra["linearized_hvp_us"] { notes += "; one linearized product \(format(one, 1)) µs" }
+                if let once = extra["linearize_us"] { notes += "; linearizing \(format(once, 1)) µs" }
             }
             if let new = extra["dense_hessian_us"], let old = extra["dense_hessian_columns_us"] {
                 notes = "dense Hessian \(format(new, 1)) µs; column by column with fresh HVPs \(format(old, 1)) µs (\(format(old / new, 2))× faster)"
