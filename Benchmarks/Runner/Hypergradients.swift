@@ -123,7 +123,7 @@ struct HypergradientWorkload {
         let problem = TargetDistillation(model: FourierRegressor(features: features), learnedInputs: xs,
                                          originalInputs: Tensor(shape: [1, 1], scalars: [0.5]), originalTargets: Tensor([1.0]))
         let lambda = Tensor(xs.scalars.map { Foundation.sin($0) })
-        let w = problem.solveInner(lambda: lambda, from: .zeros([21]))!
+        let w = problem.solveInner(lambda: lambda, from: .zeros([21]))
         let workspace = BilevelWorkspace()
         let context = HypergradientContext(initialWeights: w, innerStep: 0, workspace: workspace)
         func once() -> Tensor {
