@@ -27,7 +27,8 @@ let package = Package(
         .executableTarget(name: "Demos", dependencies: ["Bilevel", "Layers", "Tape"], path: "Sources/Demos"),
         // Counts heap allocations in the benchmark process only (interposes malloc in the executable).
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
-        .executableTarget(name: "Benchmarks", dependencies: ["Layers", "Tape", "TapeKernels", "AllocationCounter"], path: "Benchmarks/Runner"),
+        .executableTarget(name: "Benchmarks", dependencies: ["Bilevel", "Layers", "Tape", "TapeKernels", "AllocationCounter"],
+                          path: "Benchmarks/Runner"),
         .testTarget(name: "TapeTests", dependencies: ["Tape", "TapeKernels"], path: "Tests/TapeTests"),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tape"], path: "Tests/LayersTests"),
         .testTarget(name: "BilevelTests", dependencies: ["Bilevel", "Layers", "Tape"], path: "Tests/BilevelTests"),

@@ -6,6 +6,7 @@
 #
 #   Benchmarks/GemmAB/ab.sh [REVISION] [THREADS] [ITERATIONS] [B H L]     (HEAD, 2, 300)
 #   Benchmarks/GemmAB/ab.sh --ceiling [ROUNDS] [B H L]                      (10; the working tree alone)
+#   Benchmarks/GemmAB/ab.sh --fma-peak [ROUNDS]                             (5: the FMA peak of one and two cores)
 #
 # --ceiling times the same HVP's products split over two threads (as the engine runs them) against two
 # concurrent streams of one-thread products (no shared packing, no barriers: the best that running
@@ -18,6 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ "${1:-}" = --ceiling ]; then
     MODE=ceiling; ITERS=${2:-10}; REV=HEAD; shift $(( $# < 2 ? $# : 2 ))
+elif [ "${1:-}" = --fma-peak ]; then
+    MODE=fma-peak; ITERS=${2:-5}; REV=HEAD; shift $(( $# < 2 ? $# : 2 ))
 else
     MODE=ab; REV=${1:-HEAD}; THREADS=${2:-2}; ITERS=${3:-300}; shift $(( $# < 3 ? $# : 3 ))
 fi
@@ -34,5 +37,6 @@ $CC -O2 -c -ISources/TapeKernels/include $(rename B) -o "$DIR/b.o" Sources/TapeK
 $CC -O2 -ISources/TapeKernels/include -o "$DIR/replay" Benchmarks/GemmAB/replay.c "$DIR/a.o" "$DIR/b.o" \
     Sources/TapeKernels/pool.c Sources/TapeKernels/cpu.c -lpthread -lm
 if [ "$MODE" = ceiling ]; then "$DIR/replay" ceiling "$ITERS" "$@"; exit; fi
+if [ "$MODE" = fma-peak ]; then "$DIR/replay" fma-peak "$ITERS"; exit; fi
 echo "A: $REV ($(git rev-parse --short "$REV")), B: the working tree"
 "$DIR/replay" "$THREADS" "$ITERS" "$@"

@@ -8,6 +8,7 @@
  *
  *   replay THREADS ITERATIONS [B H L]
  *   replay ceiling ROUNDS [B H L]       (build B only: what splitting each product over two threads costs)
+ *   replay fma-peak ROUNDS              (the FMA peak of one core and of two, alone)
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -147,9 +148,29 @@ static int ceiling(int rounds, long B, long H, int L) {
     return 0;
 }
 
+/* The FMA peak of one core and of two, median over the rounds; the last line is "fma_peak_gflops ONE TWO". */
+static int fma_peak(int rounds) {
+    double *peak1 = malloc(sizeof(double) * rounds), *peak2 = malloc(sizeof(double) * rounds);
+    for (int r = 0; r < rounds; r++) {
+        double p[2];
+        pthread_t t;
+        fma_loop(&peak1[r]);
+        pthread_create(&t, NULL, fma_loop, &p[1]);
+        fma_loop(&p[0]);
+        pthread_join(t, NULL);
+        peak2[r] = p[0] + p[1];
+    }
+    double p1 = median(peak1, rounds), p2 = median(peak2, rounds);
+    printf("FMA peak over %d rounds: one core %.1f GFLOP/s [%.1f–%.1f], two cores %.1f [%.1f–%.1f]\n", rounds, p1, peak1[0],
+           peak1[rounds - 1], p2, peak2[0], peak2[rounds - 1]);
+    printf("fma_peak_gflops %.2f %.2f\n", p1, p2);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "fma-peak") == 0) return fma_peak(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1);
     if (argc != 3 && argc != 6) {
-        fprintf(stderr, "usage: replay THREADS ITERATIONS [B H L]\n       replay ceiling ROUNDS [B H L]\n");
+        fprintf(stderr, "usage: replay THREADS ITERATIONS [B H L]\n       replay ceiling ROUNDS [B H L]\n       replay fma-peak ROUNDS\n");
         return 2;
     }
     int ceiling_mode = strcmp(argv[1], "ceiling") == 0;

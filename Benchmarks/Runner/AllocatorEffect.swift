@@ -73,7 +73,7 @@ enum AllocatorEffect {
         let xs = (0..<8).map { _ in Tensor.randomNormal([40_000], using: &g) }
         let vs = (0..<8).map { _ in Tensor.randomNormal([40_000], using: &g) }
         return Workload(name: name, parameters: xs, direction: vs,
-                        loss: { x in x.dropFirst().reduce(x[0].tanh()) { $0 + $1.tanh() }.squared().sum() },
+                        loss: { x in x.dropFirst().reduce(x[0].tanh()) { $0 + $1.tanh() }.squared().sum() }, constants: [],
                         gradientFlops: 0, hvpFlops: 0, parameterAndActivationDoubles: 16 * 40_000)
     }
 

@@ -20,7 +20,23 @@ enum PeerReport {
     }
     struct Peer { var seconds: Double, mode: String, compile: Double }
 
+    /// Both tables (single HVPs, hypergradients) of the rounds in `directory`, and DIR/report.json: one
+    /// {"workload", "ours_us", "jax_us", "torch_us"} (medians over the rounds; null where a peer has none) per
+    /// workload of either table.
     static func run(directory: String) throws -> String {
+        var summary: [[String: Any]] = []
+        let hvp = try hvpTable(directory: directory, summary: &summary)
+        let hypergradients = try HypergradientReport.table(directory: directory, summary: &summary)
+        guard hvp != nil || hypergradients != nil else {
+            throw ReportError("\(directory): no ours-W-R.json / peers-W-R.json pairs (run Benchmarks/compare.sh)")
+        }
+        let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: "\(directory)/report.json"), options: .atomic)
+        return [hvp, hypergradients].compactMap { $0 }.joined(separator: "\n")
+    }
+
+    /// The single-HVP table, or nil when the directory holds no rounds of those workloads.
+    static func hvpTable(directory: String, summary: inout [[String: Any]]) throws -> String? {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory)
         var rounds: [String: [Round]] = [:]
         var versions: Any?
@@ -55,7 +71,7 @@ enum PeerReport {
                     jaxGrad: best(results, peer, ["jax", "jax_sync"], hvp: false), torchGrad: best(results, peer, ["torch"], hvp: false)))
             }
         }
-        guard !rounds.isEmpty else { throw ReportError("\(directory): no ours-W-R.json / peers-W-R.json pairs (run Benchmarks/compare.sh)") }
+        guard !rounds.isEmpty else { return nil }
         var out = "Float64; every contender on both cores; medians over \(rounds.values.map(\.count).max()!) rounds, each round ours, the peers, ours again (ours: the geometric mean of the two).\n"
         out += "Ratios: peer ÷ ours (> 1: we are faster), median of the per-round ratios [lowest–highest].\n"
         if let machine {
@@ -75,6 +91,8 @@ enum PeerReport {
             }
             let compile = rs.compactMap { $0.jax?.compile }
             let withGradient = rs.compactMap(\.hvpWithGradient)
+            func peerMedian(_ p: (Round) -> Peer?) -> Any { let s = rs.compactMap { p($0)?.seconds }; return s.isEmpty ? NSNull() : median(s) * 1e6 }
+            summary.append(["workload": name, "ours_us": median(rs.map(\.hvp)), "jax_us": peerMedian { $0.jax }, "torch_us": peerMedian { $0.torch }])
             out += "| \(name) | \(f(median(rs.map(\.hvp)))) | \(us { $0.jax }) | \(us { $0.torch }) | \(ratio({ $0.jax }, \.hvp)) | \(ratio({ $0.torch }, \.hvp)) "
             out += "| \(withGradient.isEmpty ? "—" : f(median(withGradient))) | \(ratio({ $0.jax }, \.hvpWithGradient)) | \(ratio({ $0.torch }, \.hvpWithGradient)) "
             out += "| \(f(median(rs.map(\.grad)))) | \(us { $0.jaxGrad }) | \(us { $0.torchGrad }) | \(ratio({ $0.jaxGrad }, \.grad)) | \(ratio({ $0.torchGrad }, \.grad)) "

@@ -7,6 +7,8 @@ struct Workload {
     let parameters: [Tensor]
     let direction: [Tensor]
     let loss: ([Variable]) -> Variable
+    /// The data the loss holds as constants (inputs, targets), for the peers.
+    let constants: [Tensor]
     /// Matrix-multiply FLOPs of one gradient and one HVP, counted as the peer harness counts them
     /// (../shared/peers/hvp_bench.py), so GFLOP/s are comparable.
     let gradientFlops: Double
@@ -42,7 +44,7 @@ struct Workload {
         let products = zip(dims, dims.dropFirst()).map { 2.0 * Double(batch * $0 * $1) }
         let f = products.reduce(0, +)
         let activations = batch * inputs + dims.dropFirst().reduce(0) { $0 + 2 * batch * $1 }
-        return Workload(name: name, parameters: params, direction: direction, loss: loss,
+        return Workload(name: name, parameters: params, direction: direction, loss: loss, constants: [x, y],
                         gradientFlops: 3 * f - products[0], hvpFlops: 9 * f - 5 * products[0],
                         parameterAndActivationDoubles: params.reduce(0) { $0 + $1.count } + activations)
     }
@@ -62,7 +64,7 @@ struct Workload {
         let loss: ([Variable]) -> Variable = { v in (v[0].constant(phi).matmul(v[0]) - y).squared().mean() }
         let m = 2.0 * Double(n * p)
         return Workload(name: name, parameters: [w], direction: [Tensor.randomNormal([p, 1], using: &g)], loss: loss,
-                        gradientFlops: 2 * m, hvpFlops: 4 * m, parameterAndActivationDoubles: p + n * p + 2 * n)
+                        constants: [phi, y], gradientFlops: 2 * m, hvpFlops: 4 * m, parameterAndActivationDoubles: p + n * p + 2 * n)
     }
 
     /// The five workloads, named as in the peer harness.

@@ -9,19 +9,28 @@ import TapeKernels
 let usage = """
 usage: Benchmarks [--workloads NAME,...] [--min-time SECONDS] [--json PATH] [--peak GFLOPS] [--help]
 
-  --workloads   comma-separated subset of: \(Workload.order.joined(separator: ", ")) (default: all)
+  --workloads   comma-separated subset of the HVP workloads \(Workload.order.joined(separator: ", "))
+                and the hypergradient workloads \(HypergradientWorkload.order.joined(separator: ", "))
+                (default: the HVP workloads)
   --min-time    seconds of measurement per timing, at least 0.05 (default 1)
   --json PATH   also write the results as JSON to PATH (written atomically)
-  --peak G      the machine's measured float64 matmul peak in GFLOP/s (e.g. from
-                ../shared/peers/peak_flops.py), to report fractions of peak
+  --peak G      the machine's measured float64 peak in GFLOP/s (the FMA peak of both cores from
+                Benchmarks/GemmAB/ab.sh --fma-peak, or a matmul peak from ../shared/peers/peak_flops.py),
+                to report fractions of peak and each hypergradient workload's physical limit (FLOPs ÷ peak)
   --matmul-only time only the 1024 × 1024 × 1024 matrix product
   --no-matmul   skip the 1024 × 1024 × 1024 matrix product
   --profile W:hvp|hvp-only|hvp-new|gradient [SECONDS | COUNTx]
                 only run workload W's HVP with its gradient (into kept tensors: hvp, or new ones each
                 call: hvp-new), its HVP alone (hvp-only) or its gradient, in a loop for SECONDS
-                (default 10) or COUNT calls, for a profiler
+                (default 10) or COUNT calls, for a profiler; W:run for a hypergradient workload W
   --hvp-memory [W]
                 the resident memory one HVP on workload W (default large-mlp) adds to a fresh process
+  --linearization-memory [W]
+                what a linearized gradient of workload W (default paper-mlp) holds, its peak with one
+                product and with a block of 16, beside one fresh HVP's tape
+  --export-hypergradients DIR
+                write the data and our result of the hypergradient workloads (those in --workloads, or all)
+                to DIR/W.json and DIR/W.bin, for Benchmarks/peers/hypergradient_bench.py
   --unroll-memory [K]
                 differentiate K (default 10000) SGD steps of the 4 × 200 MLP with checkpoints; print memory
   --report DIR  print the side-by-side table of the rounds Benchmarks/compare.sh saved in DIR
@@ -64,7 +73,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--help", "-h": print(usage); exit(0)
         case "--workloads":
             let names = value("--workloads").split(separator: ",").map(String.init)
-            for n in names where Workload.all[n] == nil { fail("unknown workload '\(n)'") }
+            for n in names where Workload.all[n] == nil && !HypergradientWorkload.order.contains(n) { fail("unknown workload '\(n)'") }
             o.workloads = names
         case "--min-time":
             guard let t = Double(value("--min-time")), t >= 0.05, t <= 600 else { fail("--min-time must be a number of seconds in [0.05, 600]") }
@@ -122,19 +131,24 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     let args = CommandLine.arguments
     guard i + 1 < args.count else { fail("--profile needs W:hvp, W:hvp-only, W:hvp-new or W:gradient") }
     let parts = args[i + 1].split(separator: ":").map(String.init)
-    guard parts.count == 2, let make = Workload.all[parts[0]], ["hvp", "hvp-only", "hvp-new", "gradient"].contains(parts[1]) else {
-        fail("--profile: expected W:hvp, W:hvp-only, W:hvp-new or W:gradient with W one of \(Workload.order.joined(separator: ", "))")
+    let hypergradient = parts.count == 2 && HypergradientWorkload.order.contains(parts[0]) && parts[1] == "run"
+    guard hypergradient || parts.count == 2 && Workload.all[parts[0]] != nil && ["hvp", "hvp-only", "hvp-new", "gradient"].contains(parts[1]) else {
+        fail("--profile: expected W:hvp, W:hvp-only, W:hvp-new or W:gradient with W one of \(Workload.order.joined(separator: ", ")), "
+             + "or W:run with W one of \(HypergradientWorkload.order.joined(separator: ", "))")
     }
     // SECONDS, or a fixed number of calls written as COUNTx (for instruction counters such as callgrind).
     let amount = i + 2 < args.count ? args[i + 2] : "10"
     let fixedCalls = amount.hasSuffix("x") ? Int(amount.dropLast()) : nil
     let seconds = fixedCalls == nil ? Double(amount) ?? 10 : .infinity
-    let w = make(), tape = Tape()
+    var distill: HypergradientWorkload.Distill?
+    let run = hypergradient ? HypergradientWorkload.make(parts[0], distill: &distill).run : nil
+    let w = hypergradient ? Workload.all["tiny-mlp"]!() : Workload.all[parts[0]]!(), tape = Tape()
     var product = HessianVectorProduct(), gradients: [Tensor] = [], products: [Tensor] = []
     let start = now()
     var calls = 0
     while now() - start < seconds && calls < (fixedCalls ?? .max) {
         switch parts[1] {
+        case "run": run!()
         case "hvp": tape.valueGradientAndHessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &product)
         case "hvp-only": tape.hessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction, into: &products)
         case "hvp-new": _ = tape.valueGradientAndHessianVectorProduct(of: w.loss, at: w.parameters, along: w.direction)
@@ -153,6 +167,28 @@ if let i = CommandLine.arguments.firstIndex(of: "--hvp-memory") {
     exit(0)
 }
 
+// Memory of a linearized gradient: --linearization-memory [W] (default paper-mlp).
+if let i = CommandLine.arguments.firstIndex(of: "--linearization-memory") {
+    let args = CommandLine.arguments
+    LinearizationMemory.run(workload: i + 1 < args.count ? args[i + 1] : "paper-mlp")
+    exit(0)
+}
+
+// Data for the peer harness: --export-hypergradients DIR [--workloads ...].
+if let i = CommandLine.arguments.firstIndex(of: "--export-hypergradients") {
+    let args = CommandLine.arguments
+    guard i + 1 < args.count else { fail("--export-hypergradients needs a directory") }
+    var rest = args.dropFirst()
+    rest.removeAll { $0 == "--export-hypergradients" || $0 == args[i + 1] }
+    let names = parseOptions(Array(rest)).workloads.filter { HypergradientWorkload.order.contains($0) }
+    var distill: HypergradientWorkload.Distill?
+    for name in names.isEmpty ? HypergradientWorkload.order : names {
+        do { try HypergradientWorkload.make(name, distill: &distill).export(to: args[i + 1]) } catch { fail("could not write \(name): \(error)") }
+        print("wrote \(args[i + 1])/\(name).json and .bin")
+    }
+    exit(0)
+}
+
 // Memory check of long unrolls: --unroll-memory [K] (default 10,000).
 if let i = CommandLine.arguments.firstIndex(of: "--unroll-memory") {
     let args = CommandLine.arguments
@@ -166,10 +202,12 @@ var results: [[String: Any]] = []
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
 
 print(machine.summary + "\n")
-if !options.matmulOnly {
+let hvpWorkloads = options.workloads.filter { Workload.all[$0] != nil }
+let hypergradientWorkloads = options.workloads.filter { HypergradientWorkload.order.contains($0) }
+if !options.matmulOnly && !hvpWorkloads.isEmpty {
     print("| workload | parameters | µs / gradient | µs / HVP [p25–p75] | µs / HVP + gradient | µs / HVP + gradient, new tensors | HVP ÷ gradient | HVP/s | HVP GFLOP/s | first call µs | tape MB | tape ÷ (params + activations) | allocations / HVP (alone, + gradient) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for name in options.workloads {
+    for name in hvpWorkloads {
         let w = Workload.all[name]!()
         // Steady state, as an inner loop runs: results written into the previous call's tensors.
         let tape = Tape()
@@ -227,10 +265,16 @@ if !options.matmulOnly {
     }
 }
 
+// Whole hypergradients (and a block of HVPs), each timed as one call.
+var hypergradientResults: [[String: Any]] = []
+if !options.matmulOnly && !hypergradientWorkloads.isEmpty {
+    hypergradientResults = HypergradientTable.run(hypergradientWorkloads, minTime: options.minTime, peak: options.peak)
+}
+
 // The matrix product alone: 1024 × 1024 × 1024, the C kernel with a workspace kept across calls (as a
 // tape keeps its own), on the worker pool's threads.
 var matmulEntry: [String: Any] = [:]
-if !options.skipMatmul {
+if !options.skipMatmul && (options.matmulOnly || !hvpWorkloads.isEmpty) {
     var g = SeededGenerator(seed: 1)
     let a = Tensor.randomNormal([1024, 1024], using: &g), b = Tensor.randomNormal([1024, 1024], using: &g)
     var c = [Double](repeating: 0, count: 1024 * 1024)
@@ -249,7 +293,8 @@ if !options.skipMatmul {
 if let rss = peakResidentBytes() { print("peak resident memory of this process: \(format(Double(rss) / 1e6, 1)) MB") }
 
 if let path = options.jsonPath {
-    let doc: [String: Any] = ["workloads": results, "matmul": matmulEntry, "dtype": "float64", "machine": machine.json,
+    let doc: [String: Any] = ["workloads": results, "hypergradients": hypergradientResults, "matmul": matmulEntry, "dtype": "float64",
+                              "machine": machine.json,
                               "peak_resident_bytes": peakResidentBytes() ?? -1]
     do {
         let data = try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys])

@@ -19,6 +19,9 @@ public final class LocalDerivatives<P: BilevelProblem> {
     public private(set) var productCount = 0
     /// The last products, reused by the next (no allocation when the caller has let go of them).
     private var scratch: [Tensor] = []
+    /// The joint gradient of J_in linearized at (λ, w) on `tape`: made by the first product, reused by the
+    /// others (each then runs only the tangent half of the sweep); nil again once `tape` serves another call.
+    private var linearization: Linearization?
 
     /// Derivatives at (λ, w) with J_in taken at inner step `step`; `tape` is reused by every evaluation.
     public init(problem: P, lambda: Tensor, weights: Tensor, step: Int = 0, tape: Tape = Tape()) {
@@ -29,14 +32,21 @@ public final class LocalDerivatives<P: BilevelProblem> {
         self.tape = tape
     }
 
-    /// (Hv, Mᵀv) at (λ, w). The products-only form: the gradient of J_in, the same at every call, is
-    /// not formed (one matrix product per layer less).
+    /// (Hv, Mᵀv) at (λ, w), from J_in's gradient linearized once at the point (`Linearization`): the same
+    /// bits as a fresh HVP, without recomputing the primal values and cotangents at every product.
     public func products(_ v: Tensor) -> (hv: Tensor, mtv: Tensor) {
         productCount += 1
-        let p = problem, s = step
-        tape.hessianVectorProduct(of: { x in p.innerObjective(lambda: x[0], weights: x[1], step: s) },
-                                  at: [lambda, weights], along: [nil, v], into: &scratch)
+        linearized().hessianVectorProduct(along: [nil, v], into: &scratch)
         return (scratch[1], scratch[0])
+    }
+
+    /// The linearization at the point, made on first use.
+    private func linearized() -> Linearization {
+        if let linearization { return linearization }
+        let p = problem, s = step
+        let l = tape.linearizedGradient(of: { x in p.innerObjective(lambda: x[0], weights: x[1], step: s) }, at: [lambda, weights])
+        linearization = l
+        return l
     }
 
     /// H v.
@@ -44,6 +54,7 @@ public final class LocalDerivatives<P: BilevelProblem> {
 
     /// J_out(λ, w), ∂J_out/∂λ and ∂J_out/∂w.
     public func outerGradients() -> (value: Double, lambda: Tensor, weights: Tensor) {
+        linearization = nil   // the tape's next call ends it
         let p = problem
         let r = tape.valueAndGradient(of: { x in p.outerObjective(lambda: x[0], weights: x[1]) }, at: [lambda, weights])
         return (r.value, r.gradients[0], r.gradients[1])
@@ -51,22 +62,18 @@ public final class LocalDerivatives<P: BilevelProblem> {
 
     /// ∂J_in/∂w at (λ, w).
     public func innerGradient() -> Tensor {
+        linearization = nil
         let p = problem, s = step
         return tape.valueAndGradient(of: { x in p.innerObjective(lambda: x[0], weights: x[1], step: s) },
                                      at: [lambda, weights], wrt: [1]).gradients[0]
     }
 
-    /// The dense (n, n) Hessian from n products (small problems only).
+    /// The dense (n, n) Hessian from n products (small problems only), run in blocks of directions
+    /// (`Linearization.hessian(ofInput:)`: up to 32 columns per sweep).
     public func denseHessian() -> Tensor {
         let n = weights.count
-        var h = Tensor.zeros([n, n])
-        var e = Tensor.zeros([n])
-        for j in 0..<n {
-            e.scalars[j] = 1
-            let col = hessianProduct(e)
-            for i in 0..<n { h.scalars[i * n + j] = col.scalars[i] }
-            e.scalars[j] = 0
-        }
+        var h = linearized().hessian(ofInput: 1)
+        productCount += n
         // Symmetrize: the two halves differ only by rounding.
         for i in 0..<n { for j in (i + 1)..<max(i + 1, n) {
             let s = 0.5 * (h.scalars[i * n + j] + h.scalars[j * n + i])

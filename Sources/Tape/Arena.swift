@@ -68,7 +68,52 @@ final class Arena {
         offset = 0
         inUse = 0
         for k in freeLists.indices { freeLists[k].blocks.removeAll(keepingCapacity: true) }
-        for (p, capacity) in blocks { Arena.header(p).pointee = (capacity, 0); freeLists[freeList(capacity)].blocks.append(p) }
+        for (p, capacity) in blocks { Arena.header(p).pointee = (capacity, 0, false); freeLists[freeList(capacity)].blocks.append(p) }
+    }
+
+    // MARK: Marks (a linearization's products)
+
+    /// The allocation state at one moment, to return to with `rewind(to:)`.
+    struct Mark { fileprivate let chunkIndex: Int, offset: Int, inUse: Int }
+
+    /// The current allocation state.
+    func mark() -> Mark { Mark(chunkIndex: chunkIndex, offset: offset, inUse: inUse) }
+
+    /// Forgets every small allocation made since `m` and returns every large block that is still held and
+    /// not pinned: what one product of a linearization allocated on top of the recorded state. Buffers
+    /// allocated before `m` stay valid (small ones live in chunks the bump pointer only returns to).
+    func rewind(to m: Mark) {
+        highWater = max(highWater, inUse)
+        for (p, _) in blocks {
+            let h = Arena.header(p)
+            if h.pointee.1 > 0 && !h.pointee.2 { putBack(p, h) }
+        }
+        chunkIndex = m.chunkIndex
+        offset = m.offset
+        inUse = m.inUse
+    }
+
+    /// Pins every large block now held: `rewind` leaves them alone until the next `reset`.
+    func pinHeldBlocks() {
+        for (p, _) in blocks where Arena.header(p).pointee.1 > 0 { Arena.header(p).pointee.2 = true }
+    }
+
+    /// Returns every large block now held whose address is not in `keep`, whatever its references (the
+    /// recorded buffers of a linearization that no product reads).
+    func releaseHeldBlocks(except keep: Set<UnsafeMutablePointer<Double>>) {
+        for (p, _) in blocks {
+            let h = Arena.header(p)
+            if h.pointee.1 > 0 && !keep.contains(p) { putBack(p, h) }
+        }
+    }
+
+    /// Puts a held block back on its free list.
+    @inline(__always)
+    private func putBack(_ p: UnsafeMutablePointer<Double>, _ h: UnsafeMutablePointer<(Int, Int, Bool)>) {
+        h.pointee.1 = 0
+        if poisonsReleasedBlocks { p.update(repeating: .nan, count: h.pointee.0) }
+        inUse -= h.pointee.0
+        freeLists[freeList(h.pointee.0)].blocks.append(p)
     }
 
     // MARK: Large blocks
@@ -92,10 +137,10 @@ final class Arena {
         return freeLists.count - 1
     }
 
-    /// A block's header, just before its 64-byte-aligned payload: (capacity, references).
+    /// A block's header, just before its 64-byte-aligned payload: (capacity, references, pinned).
     @inline(__always)
-    private static func header(_ p: UnsafeMutablePointer<Double>) -> UnsafeMutablePointer<(Int, Int)> {
-        (UnsafeMutableRawPointer(p) - 64).assumingMemoryBound(to: (Int, Int).self)
+    private static func header(_ p: UnsafeMutablePointer<Double>) -> UnsafeMutablePointer<(Int, Int, Bool)> {
+        (UnsafeMutableRawPointer(p) - 64).assumingMemoryBound(to: (Int, Int, Bool).self)
     }
 
     private func allocateLarge(_ count: Int) -> UnsafeMutablePointer<Double> {
@@ -109,7 +154,7 @@ final class Arena {
             p = (raw + 64).bindMemory(to: Double.self, capacity: capacity)
             blocks.append((p, capacity))
         }
-        Arena.header(p).pointee = (capacity, 1)
+        Arena.header(p).pointee = (capacity, 1, false)
         inUse += capacity
         highWater = max(highWater, inUse)
         return p
@@ -129,11 +174,7 @@ final class Arena {
         let h = Arena.header(p)
         require(h.pointee.1 > 0, "Arena: a buffer was released more often than it was retained")
         h.pointee.1 -= 1
-        if h.pointee.1 == 0 {
-            if poisonsReleasedBlocks { p.update(repeating: .nan, count: h.pointee.0) }
-            inUse -= h.pointee.0
-            freeLists[freeList(h.pointee.0)].blocks.append(p)
-        }
+        if h.pointee.1 == 0 { putBack(p, h) }
     }
 
     /// Whether the buffer at `p` has exactly one reference (always false for small buffers, whose

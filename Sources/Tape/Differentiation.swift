@@ -85,7 +85,7 @@ extension Tape {
     }
 
     /// Calls f on the recorded inputs; returns the output node.
-    private func call(_ f: ([Variable]) -> Variable, _ name: StaticString) -> Int {
+    func call(_ f: ([Variable]) -> Variable, _ name: StaticString) -> Int {
         isRecording = true
         defer { isRecording = false }
         let y = f(inputVariables)
@@ -105,7 +105,7 @@ extension Tape {
         }
     }
 
-    private func requireScalar(_ node: Int, _ name: StaticString) {
+    func requireScalar(_ node: Int, _ name: StaticString) {
         let s = values[node].shape
         require(s.count == 1, "\(name): the function must return a scalar, but returned shape \(s)")
     }
@@ -131,7 +131,7 @@ extension Tape {
         }
     }
 
-    private func seedOne() -> Slot { algebra.scalar(1) }
+    func seedOne() -> Slot { algebra.scalar(1) }
 
     // MARK: Public entry points
 
@@ -317,24 +317,16 @@ extension Tape {
     }
 
     /// The input nodes of `wrt` (default all), into `resultNodes` (reused: no allocation per call).
-    private func chosenNodes(_ wrt: [Int]?, _ count: Int) {
+    func chosenNodes(_ wrt: [Int]?, _ count: Int) {
         resultNodes.removeAll(keepingCapacity: true)
         if let wrt { for k in wrt { resultNodes.append(Int(inputNodes[k])) } }
         else { for k in 0..<count { resultNodes.append(Int(inputNodes[k])) } }
     }
 
     /// The dense Hessian of scalar-valued f at x, as an (n, n) matrix over x's n elements in
-    /// row-major order, built column by column from n Hessian-vector products. For small n.
+    /// row-major order: f's gradient linearized once, then its n columns H·eⱼ in blocks of up to 32
+    /// directions per sweep (`Linearization.hessian(ofInput:)`). For small n.
     public func hessian(of f: (Variable) -> Variable, at x: Tensor) -> Tensor {
-        let n = x.count
-        var h = Tensor.zeros([n, n])
-        var e = Tensor.zeros(x.shape)
-        for j in 0..<n {
-            e.scalars[j] = 1
-            let col = hessianVectorProduct(of: f, at: x, along: e)
-            for i in 0..<n { h.scalars[i * n + j] = col.scalars[i] }
-            e.scalars[j] = 0
-        }
-        return h
+        linearizedGradient(of: { f($0[0]) }, at: [x]).hessian(ofInput: 0)
     }
 }

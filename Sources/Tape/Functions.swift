@@ -67,7 +67,13 @@ public func valueGradientAndHessianVectorProduct(of f: ([Variable]) -> Variable,
                                                  wrt: [Int]? = nil) -> HessianVectorProduct {
     Tape().valueGradientAndHessianVectorProduct(of: f, at: xs, along: vs, wrt: wrt)
 }
-/// The dense Hessian (n × n over x's elements) of scalar-valued f, from n HVPs.
+/// The dense Hessian (n × n over x's elements) of scalar-valued f, from its gradient linearized once and n
+/// products in blocks of up to 32 directions per sweep.
 public func hessian(of f: (Variable) -> Variable, at x: Tensor) -> Tensor {
     Tape().hessian(of: f, at: x)
+}
+/// The gradient of scalar-valued f linearized at xs, on a fresh tape: v ↦ H·v ready to apply many times
+/// (see `Tape.linearizedGradient(of:at:wrt:)`).
+public func linearizedGradient(of f: ([Variable]) -> Variable, at xs: [Tensor], wrt: [Int]? = nil) -> Linearization {
+    Tape().linearizedGradient(of: f, at: xs, wrt: wrt)
 }

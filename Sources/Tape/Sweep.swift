@@ -6,6 +6,11 @@
 /// VJP reads are returned at once (a matrix product's output feeding a bias add, say), the others
 /// when the sweep passes their last reader. A node's adjoint is returned after its VJP, unless an
 /// operand adopted it (the rule passed it through, as `add` does): the adoption holds a reference.
+///
+/// Recording a linearization (`primalLog` set), every primal some tangent formula reads (`PrimalLog.reads`)
+/// must still hold, when the recording ends, what it held when it was read: such a buffer is never returned
+/// and never added into in place. Buffers no tangent formula has read go back as in any sweep (none can
+/// read them later: the release plan says nothing does).
 extension Tape {
     /// Runs the reverse sweep from node `output` with cotangent `seed`, leaving the cotangent
     /// of every node that needs one in `adjoints` (with tangents when values carry them).
@@ -37,6 +42,7 @@ extension Tape {
             output = max(output, node)
         }
         guard output >= 0 else { return }
+        let log = primalLog
         let releasing = releasesDeadBuffers && hasLargeValues
         if releasing { planReleases(through: output) }
         let alg = algebra
@@ -51,6 +57,7 @@ extension Tape {
         for i in stride(from: output, through: 0, by: -1) {
             defer { if releasing { releaseValues(at: i) } }
             guard needsGradient[i], let g = adjoints[i] else { continue }
+            if let log { log.sweepStart[i] = log.entries.count; log.cotangent[i] = g.p }
             switch ops[i] {
             case .input, .constant:
                 continue
@@ -150,11 +157,18 @@ extension Tape {
     @inline(__always)
     private func releaseValue(_ v: Int) { release(values[v]) }
 
-    /// Drops a reference to a slot's buffers (and its tangent's).
+    /// Drops a reference to a slot's buffers (and its tangent's); recording a linearization, keeps them.
     @inline(__always)
     private func release(_ s: Slot) {
-        arena.release(s.p, count: s.count)
-        if let t = s.t { arena.release(t, count: s.count) }
+        drop(s.p, s.count)
+        if let t = s.t { drop(t, s.count) }
+    }
+
+    /// Drops a reference to a buffer, unless a linearization being recorded keeps it (a tangent formula read it).
+    @inline(__always)
+    private func drop(_ p: UnsafeMutablePointer<Double>, _ count: Int) {
+        if let log = primalLog, log.reads.contains(p) { return }
+        arena.release(p, count: count)
     }
 
     /// Adds a rule's contribution `c` to the adjoint of node `j`. The one place where
@@ -172,7 +186,7 @@ extension Tape {
             if c.shape.isSqueezeEquivalent(to: target) {
                 // Adopt the contribution's buffers: no copy in the common single-consumer case.
                 adjoints[j] = Slot(p: c.p, t: c.t, shape: target)
-                adjointOwned[j] = !borrowsP
+                adjointOwned[j] = !borrowsP && primalLog == nil   // recording: added into only if nobody read it
                 if borrowsP { arena.retain(c.p, count: n) }
                 if borrowsT { arena.retain(c.t!, count: n) }
             } else {
@@ -189,7 +203,8 @@ extension Tape {
             return
         }
         if !adjointOwned[j] {
-            if arena.isUnique(adj.p, count: n) && (adj.t == nil || arena.isUnique(adj.t!, count: n)) {
+            if arena.isUnique(adj.p, count: n) && (adj.t == nil || arena.isUnique(adj.t!, count: n))
+                && !(primalLog?.reads.contains(adj.p) ?? false) {
                 adjointOwned[j] = true   // the lender is done with it: add in place
             } else {   // copy a borrowed buffer before adding into it
                 let borrowed = adj
@@ -210,7 +225,7 @@ extension Tape {
     /// Drops a contribution once added: its own buffers go back, a borrowed cotangent is not ours.
     @inline(__always)
     private func consume(_ c: Slot, _ borrowsP: Bool, _ borrowsT: Bool) {
-        if !borrowsP { arena.release(c.p, count: c.count) }
-        if let t = c.t, !borrowsT { arena.release(t, count: c.count) }
+        if !borrowsP { drop(c.p, c.count) }
+        if let t = c.t, !borrowsT { drop(t, c.count) }
     }
 }

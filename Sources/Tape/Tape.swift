@@ -52,6 +52,10 @@ public final class Tape {
     @exclusivity(unchecked) var inputNodes: [Int32] = []
     /// The input nodes whose results a call returns (reused across calls).
     @exclusivity(unchecked) var resultNodes: [Int] = []
+    /// Set while a linearization is recorded: the log of every primitive's primal result (Linearization.swift).
+    @exclusivity(unchecked) var primalLog: PrimalLog?
+    /// The bookkeeping of this tape's latest linearization, reused by the next.
+    @exclusivity(unchecked) var linearizationRecord: LinearizationRecord?
 
     /// An empty tape. Creating one changes nothing outside it (see `tuneAllocatorForLargeTensors`).
     public init() {}
@@ -83,7 +87,7 @@ public final class Tape {
 
     deinit { for entry in constantCache { entry.copy.deallocate() } }
 
-    var algebra: Dual { Dual(arena: arena, gemm: GemmContext(arena: arena)) }
+    var algebra: Dual { Dual(arena: arena, gemm: GemmContext(arena: arena), log: primalLog) }
 
     func reset() {
         ops.removeAll(keepingCapacity: true)

@@ -113,6 +113,15 @@ extension UnaryFunction {
         }
     }
 
+    /// Which of x and y = f(x) the row's f′ and f″ read (a linearization keeps only those primals).
+    var derivativesRead: (x: Bool, y: Bool) {
+        switch self {
+        case .exp, .tanh, .sigmoid, .sqrt: (false, true)
+        case .sin, .cos: (true, true)
+        case .log, .relu, .softplus, .square, .power: (true, false)
+        }
+    }
+
     /// The scalar function itself, f(x) (p is the exponent of `power`).
     public func callAsFunction(_ x: Double, parameter p: Double = 0) -> Double {
         switch self {

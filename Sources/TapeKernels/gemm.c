@@ -17,26 +17,26 @@
  * (MC·KC·8 = 288 KB, in L2); NC-wide B panels (KC·NC·8 = 6 MB, in L3, shared by the threads).
  * KC = 384 rather than 256: fewer slices, so fewer barriers between the threads (measured +5–10 % on
  * 256 × 512 × 784 on two threads, neutral elsewhere). */
-enum { MR = 6, NR = 8, KC = 384, MC = 96, NC = 2048 };
+enum { MR = 6, NR = 8, KC = 384, MC = 96, NC = 2048, SEG = TK_MAX_SEGMENTS };
 
 typedef struct {
     int ta, tb;
     long K;
     double alpha;
-    int na, nb;                                      /* A segments (stacked rows), B segments (columns) */
-    const double *A[2]; long lda[2]; long M[2];      /* op(A[s]) is M[s] × K */
-    const double *B[2]; long ldb[2]; long N[2];      /* op(B[s]) is K × N[s] */
-    double *C[2][2]; long ldc[2][2];                 /* C[sa][sb] is M[sa] × N[sb] */
+    int na, nb;                                          /* A segments (stacked rows), B segments (columns) */
+    const double *A[SEG]; long lda[SEG]; long M[SEG];    /* op(A[s]) is M[s] × K */
+    const double *B[SEG]; long ldb[SEG]; long N[SEG];    /* op(B[s]) is K × N[s] */
+    double *C[SEG]; long ldc[SEG];                       /* C[sa·nb + sb] is M[sa] × N[sb]; na·nb ≤ SEG */
+    /* Columns of the B segments side by side, each but the last padded to a multiple of NR so that no
+     * sliver straddles two: virtual column v belongs to segment s when vstart[s] ≤ v < vstart[s + 1]. */
+    long vstart[SEG + 1];
+    long Mtot;          /* rows of all A segments */
     int overwrite;      /* beta == 0: the first K slice writes C instead of adding to it (C is never read) */
     int split_rows;     /* threads take rows of C (sharing packed B), else columns */
     double *work;
     tk_barrier barrier;
     atomic_long next_panel;   /* the next row panel to take (rows split) */
 } gemm_job;
-
-/* Columns of the B segments side by side: segment 0 padded to a multiple of NR, then segment 1, so that
- * no sliver straddles the two. A virtual column v belongs to segment v < n0pad ? 0 : 1. */
-typedef struct { long n0pad, total; } columns;
 
 size_t tk_dgemm_workspace_doubles(int threads) {
     int t = threads < 1 ? 1 : threads;

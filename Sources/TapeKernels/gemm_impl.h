@@ -172,34 +172,31 @@ TARGET static void NAME(kernel)(long kc, const double *restrict a, const double 
     }
 }
 
-static inline columns NAME(columns_of)(const gemm_job *j) {
-    long n0pad = j->nb > 1 ? (j->N[0] + NR - 1) / NR * NR : j->N[0];
-    return (columns){ n0pad, n0pad + (j->nb > 1 ? j->N[1] : 0) };
-}
-
-/* Packs virtual columns [v0, v0 + w) of the K slice at p0 (at most two pieces, one per segment). */
-TARGET static void NAME(pack_columns)(const gemm_job *j, columns cs, long p0, long kc, long v0, long w, double *out) {
+/* Packs virtual columns [v0, v0 + w) of the K slice at p0: one piece per B segment it meets. */
+TARGET static void NAME(pack_columns)(const gemm_job *j, long p0, long kc, long v0, long w, double *out) {
     long v1 = v0 + w;
-    if (v0 < cs.n0pad) {
-        long e = v1 < cs.n0pad ? v1 : cs.n0pad, real = (e < j->N[0] ? e : j->N[0]) - v0;
-        if (real > 0) NAME(pack_b)(j->B[0], j->ldb[0], j->tb, p0, v0, kc, real, out);
+    for (int s = 0; s < j->nb && v0 < v1; s++) {
+        long s0 = j->vstart[s], s1 = j->vstart[s + 1];
+        if (v0 >= s1) continue;
+        long e = v1 < s1 ? v1 : s1, end = s0 + j->N[s], real = (e < end ? e : end) - v0;
+        if (real > 0) NAME(pack_b)(j->B[s], j->ldb[s], j->tb, p0, v0 - s0, kc, real, out);
         out += (e - v0) * kc;
         v0 = e;
     }
-    if (v0 < v1) NAME(pack_b)(j->B[1], j->ldb[1], j->tb, p0, v0 - cs.n0pad, kc, v1 - v0, out);
 }
 
 /* One (column panel, K slice, row panel) block: the micro-kernel over its slivers, into the C blocks of
- * A segment sa (row stride ldc), the panel's slivers starting at virtual column v0. */
-TARGET static void NAME(macro)(const gemm_job *j, columns cs, int sa, const double *pa, const double *pb, long i0, long mc,
+ * A segment sa, the panel's slivers starting at virtual column v0. */
+TARGET static void NAME(macro)(const gemm_job *j, int sa, const double *pa, const double *pb, long i0, long mc,
                                long v0, long nc, long kc, int first) {
+    int sb = 0;
     for (long jj = 0; jj < nc; jj += NR) {
         long v = v0 + jj;
-        int sb = v < cs.n0pad ? 0 : 1;
-        long c = v - (sb ? cs.n0pad : 0), n = j->N[sb] - c < NR ? j->N[sb] - c : NR;
-        if (n <= 0) continue;   /* padding of segment 0 */
-        long ldc = j->ldc[sa][sb];
-        double *C = j->C[sa][sb] + i0 * ldc + c;
+        while (sb < j->nb - 1 && v >= j->vstart[sb + 1]) sb++;
+        long c = v - j->vstart[sb], n = j->N[sb] - c < NR ? j->N[sb] - c : NR;
+        if (n <= 0) continue;   /* padding at the end of a segment */
+        long ldc = j->ldc[sa * j->nb + sb];
+        double *C = j->C[sa * j->nb + sb] + i0 * ldc + c;
         for (long ii = 0; ii < mc; ii += MR) {
             long m = mc - ii < MR ? mc - ii : MR;
             NAME(kernel)(kc, pa + ii * kc, pb + jj * kc, j->alpha, C + ii * ldc, ldc, m, n, first);
@@ -207,16 +204,16 @@ TARGET static void NAME(macro)(const gemm_job *j, columns cs, int sa, const doub
     }
 }
 
-/* The blocked product on thread `tid` of `nt`, for a stack of up to two A segments (rows) times a row of
- * up to two B segments (columns): each packed A panel serves both B segments, each packed B panel both A
- * segments. Rows split: B panels are packed by all threads together (a barrier before and after their
+/* The blocked product on thread `tid` of `nt`, for a stack of A segments (rows) times a row of B segments
+ * (columns): each packed A panel serves every B segment of its column panel, each packed B panel every A
+ * segment. Rows split: B panels are packed by all threads together (a barrier before and after their
  * use), and the threads take row panels of A in turn from a shared counter, so a core slowed down by its
  * neighbours does not hold the other back. Columns split (few rows): each thread packs and computes its
  * own columns. */
 TARGET static void NAME(task)(void *ctx, int tid, int nt) {
     gemm_job *j = ctx;
-    const long K = j->K, Mtot = j->M[0] + (j->na > 1 ? j->M[1] : 0);
-    const columns cs = NAME(columns_of)(j);
+    const long K = j->K, Mtot = j->Mtot;
+    const long total = j->vstart[j->nb];   /* virtual columns */
     double *pa = j->work + KC * NC + (long)tid * MC * KC;
     long nk = (K + KC - 1) / KC, kstep = (K + nk - 1) / nk;
     int by_rows = nt == 1 || j->split_rows, shared = by_rows && nt > 1;
@@ -236,19 +233,21 @@ TARGET static void NAME(task)(void *ctx, int tid, int nt) {
      * the other waiting for at most half a sliver (the barriers were 3.8 % of the mnist-mlp HVP with 18-row
      * panels to the end; halves measured +2 % on paper-mlp's products, quarters +0.5 %). */
     enum { TAIL_PIECES = 2 };
-    int last = j->na > 1 ? 1 : 0;
+    int last = j->na - 1;
     long Ml = j->M[last], tailed = Ml < nt * mstep ? Ml : nt * mstep;
     long body = (Ml - tailed) / mstep, tail = Ml - body * mstep;    /* body panels, then tail rows */
     long lastcount = shared ? body + TAIL_PIECES * ((tail + MR - 1) / MR) : (Ml + mstep - 1) / mstep;
-    long p0count = last == 0 ? lastcount : (j->M[0] + mstep - 1) / mstep;
-    long panels = p0count + (last == 1 ? lastcount : 0);
-    long c0 = 0, c1 = cs.total, ncap = NC;
+    long pstart[SEG + 1];   /* the first row panel of each A segment */
+    pstart[0] = 0;
+    for (int s = 0; s < j->na; s++) pstart[s + 1] = pstart[s] + (s == last ? lastcount : (j->M[s] + mstep - 1) / mstep);
+    long panels = pstart[j->na];
+    long c0 = 0, c1 = total, ncap = NC;
     double *pb = j->work;
     if (!by_rows) {
-        long slivers = (cs.total + NR - 1) / NR;
+        long slivers = (total + NR - 1) / NR;
         c0 = slivers * tid / nt * NR;
         c1 = slivers * (tid + 1) / nt * NR;
-        if (c1 > cs.total) c1 = cs.total;
+        if (c1 > total) c1 = total;
         ncap = (NC / nt) / NR * NR;
         pb = j->work + (long)tid * ncap * KC;
     }
@@ -262,15 +261,16 @@ TARGET static void NAME(task)(void *ctx, int tid, int nt) {
             if (shared) {
                 long bs = (nc + NR - 1) / NR, b0 = bs * tid / nt, b1 = bs * (tid + 1) / nt;
                 long w = (b1 * NR < nc ? b1 * NR : nc) - b0 * NR;
-                if (w > 0) NAME(pack_columns)(j, cs, p0, kc, jc + b0 * NR, w, pb + b0 * NR * kc);
+                if (w > 0) NAME(pack_columns)(j, p0, kc, jc + b0 * NR, w, pb + b0 * NR * kc);
                 tk_barrier_wait(&j->barrier, nt);
             } else {
-                NAME(pack_columns)(j, cs, p0, kc, jc, nc, pb);
+                NAME(pack_columns)(j, p0, kc, jc, nc, pb);
             }
             for (long t = shared ? atomic_fetch_add(&j->next_panel, 1) : 0; t < panels;
                  t = shared ? atomic_fetch_add(&j->next_panel, 1) : t + 1) {
-                int sa = t < p0count ? 0 : 1;
-                long q = t - (sa ? p0count : 0), M = j->M[sa];
+                int sa = 0;
+                while (t >= pstart[sa + 1]) sa++;
+                long q = t - pstart[sa], M = j->M[sa];
                 int sliver = shared && sa == last && q >= body;
                 long i0 = sliver ? body * mstep + (q - body) / TAIL_PIECES * MR : q * mstep, step = sliver ? MR : mstep;
                 long mc = M - i0 < step ? M - i0 : step, lo = 0, hi = nc;   /* columns [lo, hi) of the panel */
@@ -282,7 +282,7 @@ TARGET static void NAME(task)(void *ctx, int tid, int nt) {
                     if (hi <= lo) continue;
                 }
                 NAME(pack_a)(j->A[sa], j->lda[sa], j->ta, i0, p0, mc, kc, pa);
-                NAME(macro)(j, cs, sa, pa, pb + lo * kc, i0, mc, jc + lo, hi - lo, kc, first);
+                NAME(macro)(j, sa, pa, pb + lo * kc, i0, mc, jc + lo, hi - lo, kc, first);
             }
             if (shared) {
                 tk_barrier_wait(&j->barrier, nt);      /* B is repacked next */
@@ -298,8 +298,10 @@ TARGET static void NAME(task)(void *ctx, int tid, int nt) {
 
 /* The blocked (packed, maybe threaded) product of a prepared job. */
 TARGET static void NAME(blocked)(gemm_job *j, int threads) {
-    const long Mtot = j->M[0] + (j->na > 1 ? j->M[1] : 0);
-    const long Ntot = j->N[0] + (j->nb > 1 ? j->N[1] : 0);
+    long Mtot = 0, Ntot = 0;
+    for (int s = 0; s < j->na; s++) Mtot += j->M[s];
+    for (int s = 0; s < j->nb; s++) Ntot += j->N[s];
+    j->Mtot = Mtot;
     int nt = threads < 1 ? 1 : threads;
     if ((double)Mtot * (double)Ntot * (double)j->K < TK_PARALLEL_MIN_MACS) nt = 1;
     j->split_rows = Mtot >= 4 * MR * nt;
@@ -338,24 +340,37 @@ TARGET static void NAME(gemm)(int ta, int tb, long M, long N, long K, double alp
     NAME(stacked)(ta, tb, K, alpha, 1, &A, &lda, &M, 1, &B, &ldb, &N, beta, &C, &ldc, work, threads);
 }
 
-/* [C00 C01; C10 C11] = alpha [op(A0); op(A1)] [op(B0) op(B1)] + beta C: one packing of each B segment
- * serves every A segment (and the other way round), and the threads balance over all of it. Each block
- * gets exactly the bits a separate product would give it. */
+/* [C00 C01 …; C10 C11 …; …] = alpha [op(A0); op(A1); …] [op(B0) op(B1) …] + beta C: one packing of each B
+ * segment serves every A segment (and the other way round), and the threads balance over all of it. Each
+ * block gets exactly the bits a separate product would give it. More than SEG blocks go in chunks of A
+ * (or B) segments; a stack of several A and several B segments beyond SEG blocks runs block by block. */
 TARGET static void NAME(stacked)(int ta, int tb, long K, double alpha, int na, const double *const *A, const long *lda,
                                  const long *M, int nb, const double *const *B, const long *ldb, const long *N,
                                  double beta, double *const *C, const long *ldc, double *work, int threads) {
-    int small = K <= 0 || alpha == 0;
+    int small = K <= 0 || alpha == 0 || (na * nb > SEG && na > 1 && nb > 1);
     for (int sa = 0; sa < na; sa++) for (int sb = 0; sb < nb; sb++) small |= tk_dgemm_is_small(M[sa], N[sb], K);
     if (small) {   /* the direct path is per block: run the blocks one by one */
         for (int sa = 0; sa < na; sa++) for (int sb = 0; sb < nb; sb++)
             NAME(gemm)(ta, tb, M[sa], N[sb], K, alpha, A[sa], lda[sa], B[sb], ldb[sb], beta, C[sa * nb + sb], ldc[sa * nb + sb], work, threads);
         return;
     }
+    if (na > SEG || nb > SEG) {   /* one of na, nb is 1 here: C's blocks are in the order of the long side */
+        for (int s = 0; s < (na > nb ? na : nb); s += SEG) {
+            int n = (na > nb ? na : nb) - s < SEG ? (na > nb ? na : nb) - s : SEG;
+            if (na > nb) NAME(stacked)(ta, tb, K, alpha, n, A + s, lda + s, M + s, 1, B, ldb, N, beta, C + s, ldc + s, work, threads);
+            else NAME(stacked)(ta, tb, K, alpha, 1, A, lda, M, n, B + s, ldb + s, N + s, beta, C + s, ldc + s, work, threads);
+        }
+        return;
+    }
     if (beta != 0 && beta != 1)
         for (int sa = 0; sa < na; sa++) for (int sb = 0; sb < nb; sb++) scale_c(M[sa], N[sb], beta, C[sa * nb + sb], ldc[sa * nb + sb]);
     gemm_job j = { .ta = ta, .tb = tb, .K = K, .alpha = alpha, .na = na, .nb = nb, .overwrite = beta == 0, .work = work };
     for (int sa = 0; sa < na; sa++) { j.A[sa] = A[sa]; j.lda[sa] = lda[sa]; j.M[sa] = M[sa]; }
-    for (int sb = 0; sb < nb; sb++) { j.B[sb] = B[sb]; j.ldb[sb] = ldb[sb]; j.N[sb] = N[sb]; }
-    for (int sa = 0; sa < na; sa++) for (int sb = 0; sb < nb; sb++) { j.C[sa][sb] = C[sa * nb + sb]; j.ldc[sa][sb] = ldc[sa * nb + sb]; }
+    for (int sb = 0; sb < nb; sb++) {
+        j.B[sb] = B[sb]; j.ldb[sb] = ldb[sb]; j.N[sb] = N[sb];
+        /* Every segment but the last starts a fresh sliver, so that no sliver straddles two. */
+        j.vstart[sb + 1] = j.vstart[sb] + (sb < nb - 1 ? (N[sb] + NR - 1) / NR * NR : N[sb]);
+    }
+    for (int b = 0; b < na * nb; b++) { j.C[b] = C[b]; j.ldc[b] = ldc[b]; }
     NAME(blocked)(&j, threads);
 }

@@ -129,4 +129,42 @@ struct GemmTests {
             #expect(zip(want, alone(a1, b0, threads: 2)).map { abs($0 - $1) }.max()! < 1e-10)
         }
     }
+
+    /// Stacks of k A segments sharing B, or k B segments sharing A (a block of k tangents), beyond the 32 blocks
+    /// one packing serves: each block gets exactly the bits of its own product, overwriting C or adding to it.
+    @Test func stackedSegmentsEqualSeparateProducts() {
+        var g = SeededGenerator(seed: 5)
+        let work = UnsafeMutablePointer<Double>.allocate(capacity: tk_dgemm_workspace_doubles(2))
+        defer { work.deallocate() }
+        for (ta, tb, m, n, k) in [(false, false, 100, 200, 200), (true, false, 200, 200, 100), (false, true, 100, 203, 150),
+                                  (true, true, 30, 257, 99), (false, false, 13, 10, 10), (false, true, 9, 700, 64)] {
+            let lda = ta ? m : k, ldb = tb ? k : n
+            for (count, rows, beta) in [(2, true, 0.0), (5, true, 1.0), (37, true, 0.0), (3, false, 1.0), (16, false, 0.0), (35, false, 1.0)] {
+                let a = (0..<(rows ? count : 1)).map { _ in random(m * k, &g) }, b = (0..<(rows ? 1 : count)).map { _ in random(k * n, &g) }
+                let c0 = (0..<count).map { _ in random(m * n, &g) }
+                var want = c0
+                for s in 0..<count {
+                    tk_dgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, a[rows ? s : 0], lda, b[rows ? 0 : s], ldb, beta, &want[s], n, work, 1)
+                }
+                /// A copy of `x` in its own buffer (freed by the caller).
+                func buffer(_ x: [Double]) -> UnsafeMutablePointer<Double> {
+                    let p = UnsafeMutablePointer<Double>.allocate(capacity: x.count)
+                    p.initialize(from: x, count: x.count)
+                    return p
+                }
+                let aBuffers = a.map(buffer), bBuffers = b.map(buffer)
+                defer { (aBuffers + bBuffers).forEach { $0.deallocate() } }
+                for threads: Int32 in [1, 2] {
+                    let cs: [UnsafeMutablePointer<Double>?] = c0.map(buffer)
+                    defer { cs.forEach { $0!.deallocate() } }
+                    tk_dgemm_stacked(ta ? 1 : 0, tb ? 1 : 0, k, 1, Int32(a.count), aBuffers.map { UnsafePointer<Double>?($0) },
+                                     Array(repeating: lda, count: a.count), Array(repeating: m, count: a.count), Int32(b.count),
+                                     bBuffers.map { UnsafePointer<Double>?($0) }, Array(repeating: ldb, count: b.count),
+                                     Array(repeating: n, count: b.count), beta, cs, Array(repeating: n, count: count), work, threads)
+                    let same = (0..<count).allSatisfy { s in Array(UnsafeBufferPointer(start: cs[s], count: m * n)) == want[s] }
+                    #expect(same, "ta=\(ta) tb=\(tb) m=\(m) n=\(n) k=\(k): \(count) \(rows ? "A" : "B") segments, β=\(beta), \(threads) threads")
+                }
+            }
+        }
+    }
 }

@@ -56,6 +56,34 @@ struct GemmContext {
                       workspace(m, n, k), Int32(Arena.threads))
     }
 
+    /// The `k` products Cⱼ (+)= op(Aⱼ)·op(B) (`tangentOfA`: A holds k matrices of `aShape` back to back) or
+    /// Cⱼ (+)= op(A)·op(Bⱼ) (B holds k), into C's k blocks back to back: one stacked product, the shared
+    /// operand packed once, each block with the bits of its own product.
+    func runTangents(_ k: Int, _ a: UnsafeMutablePointer<Double>, _ aShape: Shape, _ ta: Bool,
+                     _ b: UnsafeMutablePointer<Double>, _ bShape: Shape, _ tb: Bool, tangentOfA: Bool,
+                     into c: UnsafeMutablePointer<Double>, accumulate: Bool) {
+        if k == 1 { return run(a, aShape, ta, b, bShape, tb, into: c, accumulate: accumulate) }
+        let (m, n, depth) = GemmContext.sizes(aShape, ta, bShape, tb)
+        let na = tangentOfA ? k : 1, nb = tangentOfA ? 1 : k
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Double>?.self, capacity: 2 * k) { ops in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 5 * k) { sizes in
+                withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Double>?.self, capacity: k) { cs in
+                    let (lda, ms, ldb, ns, ldc) = (sizes.baseAddress!, sizes.baseAddress! + k, sizes.baseAddress! + 2 * k,
+                                                   sizes.baseAddress! + 3 * k, sizes.baseAddress! + 4 * k)
+                    let aOps = ops.baseAddress!, bOps = ops.baseAddress! + k
+                    for j in 0..<k {
+                        aOps[j] = UnsafePointer(tangentOfA ? a + j * aShape.count : a)
+                        bOps[j] = UnsafePointer(tangentOfA ? b : b + j * bShape.count)
+                        (lda[j], ms[j], ldb[j], ns[j], ldc[j]) = (aShape.cols, m, bShape.cols, n, n)
+                        cs[j] = c + j * m * n
+                    }
+                    tk_dgemm_stacked(ta ? 1 : 0, tb ? 1 : 0, depth, 1, Int32(na), aOps, lda, ms, Int32(nb), bOps, ldb, ns,
+                                     accumulate ? 1 : 0, cs.baseAddress!, ldc, workspace(m, n, depth), Int32(Arena.threads))
+                }
+            }
+        }
+    }
+
     /// C = op(A) op(B) + beta·C for row-major buffers, on up to `threads` threads (default: the pool's).
     @inline(__always)
     static func multiply(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,

@@ -70,10 +70,12 @@ double tk_exp(double x);
 double tk_tanh(double x);
 double tk_sigmoid(double x);
 
-/* Stacked products: [C00 C01; C10 C11] = alpha [op(A0); op(A1)] [op(B0) op(B1)] + beta C with na, nb ∈ {1, 2}
- * segments; op(A[s]) is M[s] × K, op(B[s]) is K × N[s], C[sa·nb + sb] is M[sa] × N[sb] with row stride
- * ldc[sa·nb + sb]. One packing of a segment serves all blocks it meets. Every block gets exactly the bits
- * that tk_dgemm on it alone would give. */
+/* Stacked products: C = alpha [op(A0); op(A1); …] [op(B0) op(B1) …] + beta C with na, nb ≥ 1 segments;
+ * op(A[s]) is M[s] × K, op(B[s]) is K × N[s], C[sa·nb + sb] is M[sa] × N[sb] with row stride ldc[sa·nb + sb].
+ * One packing of a segment serves all blocks it meets (up to TK_MAX_SEGMENTS blocks per packing: longer
+ * stacks of A or B segments go in chunks). Every block gets exactly the bits that tk_dgemm on it alone would
+ * give. */
+#define TK_MAX_SEGMENTS 32
 void tk_dgemm_stacked(int transA, int transB, long K, double alpha, int na, const double *const *A, const long *lda,
                       const long *M, int nb, const double *const *B, const long *ldb, const long *N, double beta,
                       double *const *C, const long *ldc, double *workspace, int threads);

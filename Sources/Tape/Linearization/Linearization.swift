@@ -1,0 +1,180 @@
+/// The gradient of a scalar function f, linearized at a point x: the map v ↦ H(x)·v, ready to apply many
+/// times. Linearizing records f and its reverse sweep once; each product then runs only the tangent half
+/// of forward-over-reverse, reading the recorded primal values and cotangents instead of recomputing them:
+/// 6 matrix products per dense layer instead of the 8 of `Tape.hessianVectorProduct(of:at:along:wrt:)`, and
+/// no elementwise primal work. Conjugate gradients, Neumann series and dense Hessians, whose point does
+/// not move, are what it is for (the JAX analogue is `jax.linearize` of the gradient).
+///
+/// The products have the very bits of `Tape.hessianVectorProduct` at the same point and direction: the
+/// replay calls the same derivative rules, and each primitive computes its tangent by the same expression
+/// from the same primal values. `hessianMatrixProduct(along:)` runs k directions in one sweep, so the k
+/// products share every read of the recorded values and run as matrix products k times as tall or wide
+/// (still the bits of k single products).
+///
+/// Memory: the linearization keeps the primal values and cotangents that some tangent formula reads (a
+/// dense tanh layer: its input, pre-activation, output and their cotangents) and returns the rest; a
+/// product adds its tangents on top and gives them back when it returns.
+///
+/// A linearization lives on its tape: any other call on that tape ends it (using it afterwards traps with
+/// a message), and like the tape it is not thread-safe.
+public struct Linearization {
+    /// f(x) at the point.
+    public let value: Double
+    /// Bytes the linearization holds on its tape between products: the primal values and cotangents its
+    /// tangent formulas read, its copy of the point, and the small buffers of the recording.
+    public let heldBytes: Int
+    let tape: Tape
+    let generation: UInt32
+    let record: LinearizationRecord
+
+    /// H·v for the inputs in `wrt`: Σⱼ (∂²f/∂xᵢ∂xⱼ) vⱼ for each input i in `wrt` (shapes as the inputs),
+    /// with one direction per input (nil: zero). For f(w, λ) along (v, nil) this is (H_ww v, H_λw v).
+    public func hessianVectorProduct(along vs: [Tensor?]) -> [Tensor] {
+        var products: [Tensor] = []
+        hessianVectorProduct(along: vs, into: &products)
+        return products
+    }
+
+    /// `hessianVectorProduct(along:)` writing into `products`: tensors already there with the right shapes are
+    /// overwritten in place, so a loop of products allocates nothing.
+    package func hessianVectorProduct(along vs: [Tensor?], into products: inout [Tensor]) {
+        check("hessianVectorProduct(along:)", vs)
+        tape.replay(record, along: vs, into: &products)
+    }
+
+    /// H·V for k directions at once: V = [v₁ … vₖ], each vⱼ one direction per input (nil: zero); returns
+    /// [H v₁, …, H vₖ], each the products for the inputs in `wrt`. The directions run together, up to 32 at a
+    /// time (fewer when their tangents would pass 64 MiB), so each recorded value is read once for all of them and each matrix
+    /// product is k times as tall or wide; the results have the bits of k calls of `hessianVectorProduct(along:)`.
+    public func hessianMatrixProduct(along directions: [[Tensor?]]) -> [[Tensor]] {
+        for vs in directions { check("hessianMatrixProduct(along:)", vs) }
+        var out: [[Tensor]] = []
+        var start = 0
+        while start < directions.count {
+            let block = Array(directions[start..<min(start + maximumBlockWidth, directions.count)])
+            var flat: [Tensor] = []
+            tape.replay(record, block: block, into: &flat)
+            let per = record.resultNodes.count
+            for j in 0..<block.count { out.append(Array(flat[j * per..<(j + 1) * per])) }
+            start += block.count
+        }
+        return out
+    }
+
+    /// The dense Hessian block ∂²f/∂xᵢ² of input i (which must be among `wrt`): an (n, n) matrix over the
+    /// input's n elements in row-major order whose column j is H·eⱼ, from n products in blocks of up to 32
+    /// directions per sweep.
+    public func hessian(ofInput i: Int) -> Tensor {
+        checkCurrent("hessian(ofInput:)")
+        require(i >= 0 && i < record.inputShapes.count, "hessian(ofInput:): input \(i) out of range for \(record.inputShapes.count) inputs")
+        guard let position = record.resultNodes.firstIndex(of: record.inputNodes[i]) else {
+            fatalError("hessian(ofInput:): input \(i) is not among the inputs the linearization differentiates (wrt)")
+        }
+        let shape = record.inputShapes[i], n = shape.count
+        var h = Tensor.zeros([n, n])
+        var start = 0
+        while start < n {
+            let columns = start..<min(start + maximumBlockWidth, n)
+            let units: [[Tensor?]] = columns.map { j in
+                var e = Tensor.zeros(shape)
+                e.scalars[j] = 1
+                return record.inputShapes.indices.map { $0 == i ? e : nil }
+            }
+            for (j, products) in zip(columns, hessianMatrixProduct(along: units)) {
+                for r in 0..<n { h.scalars[r * n + j] = products[position].scalars[r] }
+            }
+            start = columns.upperBound
+        }
+        return h
+    }
+
+    /// The most directions one sweep of `hessianMatrixProduct(along:)` carries: 32, or fewer when their
+    /// tangents would take more than 64 MiB.
+    package var maximumBlockWidth: Int {
+        checkCurrent("maximumBlockWidth")
+        return max(1, min(32, (64 << 20) / 8 / max(record.tangentDoublesPerDirection, 1)))
+    }
+
+    /// Traps unless the tape still holds this linearization.
+    private func checkCurrent(_ name: StaticString) {
+        require(tape.generation == generation && !tape.isRecording,
+                "\(name): the tape of this linearization was used for another call since; linearize again")
+    }
+
+    /// Traps unless the tape still holds this linearization and the directions fit its inputs.
+    private func check(_ name: StaticString, _ vs: [Tensor?]) {
+        checkCurrent(name)
+        require(vs.count == record.inputShapes.count, "\(name): \(vs.count) directions for \(record.inputShapes.count) inputs")
+        for (v, s) in zip(vs, record.inputShapes) {
+            if let v { require(v.shape == s, "\(name): direction of shape \(v.shape) does not match input of shape \(s)") }
+        }
+    }
+}
+
+/// What a linearization holds on its tape besides the recorded nodes: the primal log, where each product's
+/// tangent buffers go back, and the inputs.
+final class LinearizationRecord {
+    let log = PrimalLog()
+    /// The output node, the input nodes (one per input) and those whose products are returned (`wrt`).
+    var output = 0
+    var inputNodes: [Int] = []
+    var resultNodes: [Int] = []
+    var inputShapes: [Shape] = []
+    /// The values whose tangents go back after forward node i (`forwardRelease[i]`) or after sweep node i
+    /// (`sweepRelease[i]`), chained through `releaseNext`; planned from each value's last forward consumer
+    /// and last sweep reader.
+    var forwardRelease: [Int32] = [], sweepRelease: [Int32] = [], releaseNext: [Int32] = []
+    var lastForward: [Int] = [], lastSweep: [Int] = []
+    /// Doubles of tangent one direction can hold at once (an upper bound: every value's).
+    var tangentDoublesPerDirection = 0
+    /// The cotangents' tangents during a product, and whether each belongs to its node alone.
+    var adjointTangent: [UnsafeMutablePointer<Double>?] = []
+    var adjointTangentOwned: [Bool] = []
+}
+
+extension Tape {
+    /// Linearizes the gradient of scalar-valued f at xs: records f and its reverse sweep once, keeping the
+    /// primal values and cotangents that Hessian-vector products read; products are then for the inputs in
+    /// `wrt` (default all). The point is copied, so xs may change afterwards. The tape holds the
+    /// linearization until its next call.
+    public func linearizedGradient(of f: ([Variable]) -> Variable, at xs: [Tensor], wrt: [Int]? = nil) -> Linearization {
+        require(!isRecording, "linearizedGradient: called on a tape that is recording; use a separate Tape for a nested differentiation")
+        if let wrt {
+            require(wrt.allSatisfy { $0 >= 0 && $0 < xs.count }, "linearizedGradient: wrt indices \(wrt) out of range for \(xs.count) inputs")
+        }
+        reset()
+        // The record of this tape's previous linearization is reused (that one has ended: its checks now trap).
+        let record = linearizationRecord ?? LinearizationRecord()
+        linearizationRecord = record
+        let log = record.log
+        primalLog = log
+        defer { primalLog = nil }
+        log.startRecording()
+        // The point is copied into the tape: products read it long after this call returns.
+        inputVariables.removeAll(keepingCapacity: true)
+        inputNodes.removeAll(keepingCapacity: true)
+        var copies: Set<UnsafeMutablePointer<Double>> = []
+        for (k, x) in xs.enumerated() {
+            let slot = x.scalars.withUnsafeBufferPointer { algebra.constant($0, shape: x.shape) }
+            copies.insert(slot.p)
+            let v = leaf(UnsafeBufferPointer(start: slot.p, count: x.count), x.shape, tangent: nil,
+                         requiresGradient: wrt.map { $0.contains(k) } ?? true)
+            inputVariables.append(v)
+            inputNodes.append(v.index)
+        }
+        let out = call(f, "linearizedGradient")
+        requireScalar(out, "linearizedGradient")
+        log.startSweep(nodes: values.count)
+        backward(from: out, seed: seedOne())
+        chosenNodes(wrt, xs.count)
+        record.output = out
+        record.inputNodes = inputNodes.map(Int.init)
+        record.resultNodes = resultNodes
+        record.inputShapes = xs.map(\.shape)
+        // Keep what a product reads (and the point itself); return every other large buffer.
+        arena.releaseHeldBlocks(except: log.reads.union(copies))
+        arena.pinHeldBlocks()
+        planTangentReleases(record)
+        return Linearization(value: values[out].p[0], heldBytes: arena.inUse * 8, tape: self, generation: generation, record: record)
+    }
+}
