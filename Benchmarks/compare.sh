@@ -40,7 +40,7 @@ for w in $WORKLOADS; do is_hypergradient "$w" || spec "$w" > /dev/null; done
 mkdir -p "$OUT"
 rm -f "$OUT"/ours-*.json "$OUT"/after-*.json "$OUT"/peers-*.json "$OUT"/report.json
 swift build -c release --product Benchmarks
-HG=$(for w in $WORKLOADS; do is_hypergradient "$w" && echo "$w"; done | paste -sd, -)
+HG=$(for w in $WORKLOADS; do if is_hypergradient "$w"; then echo "$w"; fi; done | paste -sd, -)
 PEAK=()
 if [ -n "$HG" ]; then
     # The two cores' FMA peak, for each hypergradient workload's physical limit (FLOPs ÷ peak).

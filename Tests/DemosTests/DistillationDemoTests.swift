@@ -16,10 +16,11 @@ struct DistillationDemoTests {
         #expect(status == 0)
         let r = try readResult(out)
         let (warm, cold, retrained) = (accuracy(r, "warm"), accuracy(r, "cold"), accuracy(r, "warm_retrained"))
-        // Seeds 0–4 gave warm 0.70–0.92, cold 0.48–0.54, re-trained 0.53–0.68 (the dynamics are chaotic, so the
-        // exact numbers depend on rounding; the ordering does not).
+        // Quick mode is a smoke test that gives cold start 200 outer steps against warm start's 2000, so it asserts no
+        // warm-vs-cold ordering (that claim is measured on equal budgets over seeds in docs/demos/rings.md); only that
+        // warm start fits and that re-training from scratch with warm start's points loses much of it.
         #expect(warm > 0.8, "warm \(warm)")
-        #expect(warm > cold + 0.2, "warm \(warm) vs cold \(cold)")
+        #expect((0...1).contains(cold), "cold \(cold)")
         #expect(retrained < warm - 0.15, "retrained \(retrained) vs warm \(warm)")
         for f in ["warm.svg", "cold.svg", "warm_retrained.svg", "outer_loss.svg", "warm_trajectory.csv"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), "missing \(f)")
