@@ -22,8 +22,11 @@ extension NoisyQuadratic {
     /// Optimizes every rate (and, with `momentum`, every momentum) of a T-step schedule from each start.
     /// The parametrization keeps each step in the stable region: βₜ = β_max·σ(bₜ), αₜ = 2(1 + βₜ)/h_max·σ(aₜ).
     /// A start's rates must lie strictly inside (0, limit); they are clipped to [1e-9, 1 − 1e-9] of it.
+    /// `maxMomentum` lies in [0, 1); 0 optimizes rates alone, as `momentum: false` does.
     public func optimizeSchedule(starts: [(rates: [Double], momenta: [Double]?)], momentum: Bool = false, maxMomentum: Double = 0.999,
                                  iterations: Int = 2000, learningRate: Double = 0.05) -> [ScheduleResult] {
+        // β_max = 0 allows only β = 0: that is plain SGD (and β/β_max below would be 0/0).
+        let momentum = momentum && maxMomentum > 0
         let hmax = curvatures.max() ?? 1
         func logit(_ p: Double) -> Double { let q = min(max(p, 1e-9), 1 - 1e-9); return log(q / (1 - q)) }
         func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }

@@ -95,6 +95,16 @@ struct NoisyQuadraticTests {
         #expect(best < 0.8 * ig, "ill-conditioned: searched \(best) vs greedy \(ig)")
     }
 
+    /// β_max = 0 leaves only β = 0: the momentum search is the plain-SGD search, finite (β/β_max was 0/0, NaN).
+    @Test func zeroMaximumMomentumIsPlainSGD() {
+        let nqm = NoisyQuadratic.illConditioned(dimensions: 6, condition: 100, noiseScale: 0.1)
+        let start: [(rates: [Double], momenta: [Double]?)] = [(Array(repeating: 0.5 * nqm.rateLimit(), count: 8), nil)]
+        let plain = nqm.optimizeSchedule(starts: start, iterations: 50)[0]
+        let zero = nqm.optimizeSchedule(starts: start, momentum: true, maxMomentum: 0, iterations: 50)[0]
+        #expect(zero.loss.isFinite && zero.rates.allSatisfy(\.isFinite))
+        #expect(zero.rates == plain.rates && zero.momenta.allSatisfy { $0 == 0 } && zero.loss == plain.loss)
+    }
+
     /// SGD with momentum and noise, v′ = βv − α(hθ + ε), θ′ = θ + v′, simulated: the sample moments E θ², E θv, E v²
     /// after T steps agree with the moment recursion within 5 standard errors.
     @Test func momentumRecursionMatchesSimulatedSGD() {

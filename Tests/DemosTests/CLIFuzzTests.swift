@@ -78,6 +78,7 @@ struct CLIFuzzTests {
         "spectral-filter": [("terms", "2"), ("eigenvalues", "10")],
         "short-horizon": [("horizons", "1,3"), ("offline-horizons", "10"), ("constant-horizons", "10"), ("iterations", "5"), ("offline-iterations", "5")],
         "solution-concepts": [("points", "20"), ("outer-steps", "3")],
+        "strongly-convex": [("outer-steps", "5"), ("original", "10")],
     ]
 
     /// How a `CommandLineTool` (its own command line, no common flags) is invoked around the fuzzed flags: its

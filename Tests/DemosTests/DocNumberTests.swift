@@ -17,7 +17,7 @@ struct DocNumberTests {
     @Test func quotedNumbersMatchAFreshRun() throws {
         let checks = try DocNumberTests.allChecks()
         // The pages that must carry markers (more may): a page losing its markers is caught here.
-        for page in ["kaczmarz.md", "spectral-filter.md"] {
+        for page in ["kaczmarz.md", "spectral-filter.md", "digits.md", "rings.md", "solution-concepts.md", "strongly-convex.md"] {
             #expect(checks.contains { $0.file.hasSuffix("/" + page) }, "docs/demos/\(page) has no check marker")
         }
         var commands: [[String]] = []

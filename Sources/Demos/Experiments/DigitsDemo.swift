@@ -4,125 +4,138 @@ import Layers
 import Bilevel
 
 /// Paper Table 3 and Fig. 9 on the shipped 8×8 digits (or MNIST with --mnist DIR): distill the training set
-/// into 1 or 10 synthetic images with learned soft labels for a linear classifier, and compare cold start,
-/// warm start and warm start + re-training by their accuracy on the real data. Second part: a linear
-/// data-augmentation network tuned on a validation set with 50 training examples.
+/// into 1 or 10 synthetic images with learned soft labels for a linear classifier, and compare warm start, cold start
+/// and warm start + re-training by their accuracy on the real data. Second part: a data-augmentation network.
+///
+/// The comparison is built to be fair (docs/demos/digits.md): both runs start from the same λ₀ and the same w₀ (a small
+/// random classifier, so J_in's gradient at the start is not zero), take the same number of outer steps with the same
+/// outer optimizer, and each hypergradient is the derivative of the inner update its algorithm performs — warm start's
+/// K unrolled steps from the current w, cold start's whole training from w₀ to convergence (closed form, no truncation).
 enum DigitsDemo: Subcommand {
     static let name = "digits"
-    static let summary = "Table 3, Fig. 9: distilled digits with learned soft labels — cold vs warm vs warm + re-training"
+    static let summary = "Table 3, Fig. 9: distilled digits with learned soft labels — warm vs cold vs warm + re-training"
     static let flags: [Flag] = [
         .option("images", "synthetic images: 1 or 10", default: "1"),
-        .option("outer-steps", "outer steps (warm start)", default: "3000 (quick: 1500)"),
-        .option("cold-outer-steps", "outer steps (cold start)", default: "200 (quick: 60)"),
-        .option("inner-lr", "inner SGD step", default: "0.5"),
-        .option("outer-lr", "outer Adam step", default: "0.05"),
-        .option("unroll", "K, unrolled steps per hypergradient", default: "5"),
-        .option("cold-inner-steps", "inner steps from w₀ (cold start, re-training)", default: "200 (quick: 100)"),
+        .option("outer-steps", "outer steps, the same for warm and cold start", default: "3000 (quick: 1500)"),
+        .option("inner-lr", "warm start's inner SGD step (and its unrolled hypergradient's)", default: "0.5"),
+        .option("outer-lr", "outer Adam step (warm and cold)", default: "0.05"),
+        .option("unroll", "K, inner steps unrolled from the current w for warm start's hypergradient", default: "5"),
+        .option("cold-hypergradient", "cold start's hypergradient: converged (the exact derivative of training to convergence) " +
+                "or truncated (K unrolled steps from the converged w: the biased shortcut, for comparison)", default: "converged"),
+        .option("init-scale", "σ of the classifier's initial weights w₀ ~ N(0, σ²), bias 0 (warm, cold and re-training)",
+                default: "\(defaultInitScale)"),
         .option("mnist", "folder with MNIST IDX files (train-images-idx3-ubyte, …) to use instead of the shipped digits"),
         .toggle("skip-augmentation", "skip the second part (augmentation network)"),
-    ] + CheckpointOptions.flags
+    ] + DigitsAugmentation.flags + CheckpointOptions.flags
+
+    /// σ of w₀ **(ours)**: small, so that warm start is not trapped early (docs/demos/digits.md), but not 0, so that the
+    /// start is not a stationary point of J_in.
+    static let defaultInitScale = 0.01
+
+    /// The paper's Table 3 (MNIST, linear classifier): test accuracy in % of warm, cold and warm + re-train.
+    static func paperAccuracy(images: Int) -> [String: Double] {
+        images == 1 ? ["warm": 90.8, "cold": 30.7, "warm_retrained": 12.9] : ["warm": 97.5, "cold": 89.1, "warm_retrained": 17.1]
+    }
+
+    /// The distillation problem both runs share. λ₀: one image at the mean training image with a uniform soft label
+    /// (logits 0), or ten images, one training example of each class drawn with `seed`, with logits one-hot(class)
+    /// **(ours)**. w₀ ~ N(0, initScale²) for W, b = 0, from `seed`: with initScale > 0 the soft label is not the
+    /// classifier's prediction at the start, so J_in's gradient is not zero there.
+    static func problem(train: Dataset, images: Int, initScale: Double, seed: UInt64) -> DatasetDistillation<LinearModel> {
+        let d = train.featureCount, classes = train.classCount
+        let model = LinearModel(inputs: d, outputs: classes, initialization: .normal(standardDeviation: initScale))
+        let initial: Tensor, logits: Tensor, labels: [Int]
+        if images == 1 {
+            let mean = (0..<d).map { j in (0..<train.count).reduce(0.0) { $0 + train.inputs[$1, j] } / Double(train.count) }
+            (initial, logits, labels) = (Tensor(shape: [1, d], scalars: mean), .zeros([1, classes]), [0])
+        } else {
+            var g = SeededGenerator(seed: seed &+ 11)
+            labels = (0..<images).map { $0 % classes }
+            let byClass = Dictionary(grouping: 0..<train.count) { train.labels[$0] }
+            let picks = labels.map { c -> Int in
+                let members = byClass[c] ?? []
+                precondition(!members.isEmpty, "the training set has no example of class \(c)")
+                return members[g.nextInt(below: members.count)]
+            }
+            initial = train.subset(picks).inputs
+            logits = Loss.oneHot(labels, classes: classes)
+        }
+        return DatasetDistillation(model: model, real: train, initialSynthetic: initial, syntheticLabels: labels,
+                                   softLabels: true, initialLabelLogits: logits, weightsSeed: seed)
+    }
+
+    /// Train / validation / test sets: the shipped 8×8 split, or MNIST from `dir` (10,000 training and 2,000 validation
+    /// images drawn with `seed` from the IDX training file, the IDX test file as test set).
+    static func data(mnist dir: String?, seed: UInt64) throws -> (train: Dataset, validation: Dataset, test: Dataset) {
+        guard let dir else { return try Digits.load() }
+        do {
+            let t = try IDX.loadMNIST(directory: URL(fileURLWithPath: dir), split: .train)
+            let test = try IDX.loadMNIST(directory: URL(fileURLWithPath: dir), split: .test)
+            guard t.count >= 1_000 else { throw UsageError("--mnist: \(dir) has \(t.count) training images; the demo needs at least 1,000") }
+            var g = SeededGenerator(seed: seed)
+            let p = g.permutation(t.count), n = min(10_000, t.count - t.count / 6)
+            return (t.subset(Array(p[0..<n])), t.subset(Array(p[n..<min(n + 2_000, t.count)])), test)
+        } catch let e as DataError { throw UsageError("--mnist: \(e.description)") }
+    }
 
     static func run(_ args: Arguments, _ ctx: DemoContext) throws {
-        let q = ctx.quick
         let images = try args.int("images", default: 1, in: 1...10)
         guard images == 1 || images == 10 else { throw UsageError("--images must be 1 or 10, got \(images)") }
-        let steps = try args.int("outer-steps", default: q ? 1500 : 3000, in: 1...10_000_000)
-        let coldSteps = try args.int("cold-outer-steps", default: q ? 60 : 200, in: 1...10_000_000)
+        let steps = try args.int("outer-steps", default: ctx.quick ? 1500 : 3000, in: 1...10_000_000)
         let innerLR = try args.double("inner-lr", default: 0.5, in: 1e-9...100)
         let outerLR = try args.double("outer-lr", default: 0.05, in: 1e-9...100)
         let k = try args.int("unroll", default: 5, in: 1...100_000)
-        let coldInner = try args.int("cold-inner-steps", default: q ? 100 : 200, in: 1...10_000_000)
+        let initScale = try args.double("init-scale", default: defaultInitScale, in: 0...10)
+        let coldChoice = try args.choice("cold-hypergradient", default: "converged", from: ["converged", "truncated"])
+        let augmentation = try DigitsAugmentation.Settings(args, quick: ctx.quick)
         let checkpoint = try CheckpointOptions(args)
-        let (train, validation, test): (Dataset, Dataset, Dataset)
-        if let dir = args.string("mnist") {
-            do {
-                let t = try IDX.loadMNIST(directory: URL(fileURLWithPath: dir), split: .train)
-                let te = try IDX.loadMNIST(directory: URL(fileURLWithPath: dir), split: .test)
-                var g = SeededGenerator(seed: ctx.seed)
-                let p = g.permutation(t.count)
-                (train, validation, test) = (t.subset(Array(p[0..<min(10_000, t.count)])), t.subset(Array(p[min(10_000, t.count)..<min(12_000, t.count)])), te)
-            } catch let e as DataError { throw UsageError("--mnist: \(e.description)") }
-        } else {
-            (train, validation, test) = try Digits.load()
+        let (train, validation, test) = try data(mnist: args.string("mnist"), seed: ctx.seed)
+        let problem = problem(train: train, images: images, initScale: initScale, seed: ctx.seed)
+
+        let warmMethod = TruncatedUnrolling(steps: k, optimizer: SGD(learningRate: innerLR))
+        let warmSolver = BilevelSolver(problem: problem, method: warmMethod, concept: WarmStart(optimizer: SGD(learningRate: innerLR)),
+                                       outerOptimizer: Adam(learningRate: outerLR), maxOuterSteps: steps,
+                                       lambdaStride: max(1, steps / 200), seed: ctx.seed)
+        func compare<M: HypergradientMethod>(cold method: M) throws -> WarmColdComparison? {
+            let coldSolver = BilevelSolver(problem: problem, method: method, concept: ConvergedTraining(),
+                                           outerOptimizer: Adam(learningRate: outerLR), maxOuterSteps: steps,
+                                           lambdaStride: max(1, steps / 200), seed: ctx.seed)
+            return try WarmColdComparison.run(warm: warmSolver, cold: coldSolver, retraining: ConvergedTraining(), ctx: ctx, checkpoint: checkpoint)
         }
-        let d = train.featureCount, side = Int(Double(d).squareRoot())
-        let model = LinearModel(inputs: d, outputs: 10)
-        // Synthetic images start at the mean training image; labels start uniform (logits 0) for 1 image,
-        // one class each for 10 images.
-        let mean = Tensor((0..<d).map { j in (0..<train.count).reduce(0.0) { $0 + train.inputs[$1, j] } / Double(train.count) })
-        let initial = Tensor(shape: [images, d], scalars: Array((0..<images).map { _ in mean.scalars }.joined()))
-        let labels = (0..<images).map { $0 % 10 }
-        let logits0 = images == 1 ? Tensor.zeros([1, 10]) : Loss.oneHot(labels, classes: 10)
-        let problem = DatasetDistillation(model: model, real: train, initialSynthetic: initial, syntheticLabels: labels,
-                                          softLabels: true, initialLabelLogits: logits0, weightsSeed: ctx.seed)
-        let warmSolver = BilevelSolver(problem: problem, method: TruncatedUnrolling(steps: k, optimizer: SGD(learningRate: innerLR)),
-                                       concept: WarmStart(optimizer: SGD(learningRate: innerLR)), outerOptimizer: Adam(learningRate: outerLR),
-                                       maxOuterSteps: steps, lambdaStride: max(1, steps / 200), seed: ctx.seed)
-        let coldSolver = BilevelSolver(problem: problem, method: TruncatedUnrolling(steps: k, optimizer: SGD(learningRate: innerLR)),
-                                       concept: ColdStart(optimizer: SGD(learningRate: innerLR), steps: coldInner), outerOptimizer: Adam(learningRate: outerLR),
-                                       maxOuterSteps: coldSteps, lambdaStride: max(1, coldSteps / 100), seed: ctx.seed)
-        guard let runs = try WarmColdComparison.run(warm: warmSolver, cold: coldSolver,
-                                                    retraining: ColdStart(optimizer: SGD(learningRate: innerLR), steps: coldInner),
-                                                    ctx: ctx, checkpoint: checkpoint) else { return }
-        let (warm, cold) = (runs.warm, runs.cold)
-        let results = runs.solutions
-        let rows = results.map { name, l, w in
-            (name, problem.accuracy(weights: w, on: train), problem.accuracy(weights: w, on: test), problem.outerLoss(lambda: l, weights: w))
+        let coldMethod = coldChoice == "converged" ? ConvergedTrainingHypergradient().name : "\(warmMethod.name) from the converged w"
+        guard let runs = try coldChoice == "converged" ? compare(cold: ConvergedTrainingHypergradient()) : compare(cold: warmMethod) else { return }
+        let paper = paperAccuracy(images: images)
+        let how = [
+            "warm": ("1 SGD step per outer step from the previous w", "\(warmMethod.name) from the current w"),
+            "cold": ("trained to convergence from w₀ (closed form)", coldMethod),
+            "warm_retrained": ("trained to convergence from w₀ on the final warm λ", "—"),
+        ]
+        let rows = runs.solutions.map { name, l, w in
+            (name: name, train: problem.accuracy(weights: w, on: train), test: problem.accuracy(weights: w, on: test),
+             loss: problem.outerLoss(lambda: l, weights: w))
         }
-        ctx.say("distilling \(train.count) training images into \(images) synthetic image(s) with learned soft labels (linear classifier)")
-        ctx.say(table(["solution", "train accuracy", "test accuracy", "outer loss", "paper (MNIST, 1 image)"], rows.map {
-            [$0.0, fmt($0.1, 3), fmt($0.2, 3), fmt($0.3), ["warm": "90.8 %", "cold": "30.7 %", "warm_retrained": "12.9 %"][$0.0]!]
-        }))
-        var entries: [(String, JSON)] = rows.map { ($0.0, .object([("train_accuracy", .number($0.1)), ("test_accuracy", .number($0.2)),
-                                                                    ("outer_loss", .number($0.3))])) }
-        entries.append(("synthetic_images", .array((0..<images).map { i in .numbers(Array(problem.syntheticInputs(warm.lambda).scalars[i * d..<(i + 1) * d])) })))
-        entries.append(("soft_labels", .numbers(problem.syntheticLabelDistribution(warm.lambda).scalars)))
-        try DigitsOutput.pictures(ctx: ctx, problem: problem, warm: warm, cold: cold, side: side)
+        ctx.say("distilling \(train.count) training images into \(images) synthetic image(s) with learned soft labels " +
+                "(linear classifier, w₀ ~ N(0, \(fmt(initScale))²), \(steps) outer steps each)")
+        ctx.say(table(["solution", "inner weights", "hypergradient", "train acc.", "test acc.", "outer loss", "paper (MNIST, \(images) image\(images == 1 ? "" : "s"))"],
+                      rows.map { [$0.name, how[$0.name]!.0, how[$0.name]!.1, fmt($0.train, 3), fmt($0.test, 3), fmt($0.loss),
+                                  String(format: "%.1f %%", paper[$0.name]!)] }))
+        var entries: [(String, JSON)] = rows.map { r in
+            (r.name, .object([("train_accuracy", .number(r.train)), ("test_accuracy", .number(r.test)), ("outer_loss", .number(r.loss)),
+                              ("inner_weights", .string(how[r.name]!.0)), ("hypergradient", .string(how[r.name]!.1))]))
+        }
+        entries.append(("paper", .object([("source", .string("Vicol et al. 2022, Table 3, MNIST, \(images) synthetic image(s)"))] +
+                                         paper.sorted { $0.key < $1.key }.map { ($0.key + "_test_accuracy", .number($0.value / 100)) })))
+        entries += try DigitsFigures.write(ctx: ctx, problem: problem, runs: runs, side: Int(Double(train.featureCount).squareRoot()))
         if !args.has("skip-augmentation") {
-            entries.append(("augmentation", try DigitsAugmentation.run(train: train, validation: validation, test: test, ctx: ctx)))
+            entries.append(("augmentation", try DigitsAugmentation.run(augmentation, train: train, validation: validation, test: test,
+                                                                       initScale: initScale, ctx: ctx)))
         }
         try ctx.out.writeJSON(.object([("settings", .object([
             ("images", .int(images)), ("data", .string(args.string("mnist") == nil ? "uci-digits-8x8" : "mnist")),
-            ("outer_steps", .int(steps)), ("cold_outer_steps", .int(coldSteps)), ("inner_lr", .number(innerLR)), ("outer_lr", .number(outerLR)),
-            ("unroll", .int(k)), ("cold_inner_steps", .int(coldInner)), ("seed", .int(Int(ctx.seed))), ("quick", .bool(ctx.quick)),
+            ("features", .int(train.featureCount)), ("training_images", .int(train.count)), ("test_images", .int(test.count)),
+            ("outer_steps", .int(steps)), ("inner_lr", .number(innerLR)), ("outer_lr", .number(outerLR)), ("unroll", .int(k)),
+            ("init_scale", .number(initScale)), ("cold_hypergradient", .string(coldChoice)), ("seed", .int(Int(ctx.seed))), ("quick", .bool(ctx.quick)),
         ]))] + entries))
-        ctx.say("wrote \(ctx.out.url.path)/{result.json, synthetic_images.svg, soft_labels.svg, *.csv}")
-    }
-}
-
-enum DigitsOutput {
-    static func pictures<M: Model>(ctx: DemoContext, problem: DatasetDistillation<M>, warm: BilevelRun, cold: BilevelRun, side: Int) throws {
-        let k = problem.syntheticLabels.count, d = problem.real.featureCount
-        var imgs: [[Double]] = [], captions: [String] = []
-        for (name, run) in [("warm", warm), ("cold", cold)] {
-            let x = problem.syntheticInputs(run.lambda), q = problem.syntheticLabelDistribution(run.lambda)
-            for i in 0..<k {
-                imgs.append(Array(x.scalars[i * d..<(i + 1) * d]))
-                let top = (0..<10).max { q[i, $0] < q[i, $1] }!
-                captions.append("\(name): \(top) (\(Int((q[i, top] * 100).rounded())) %)")
-            }
-        }
-        try ctx.out.writeCSV("synthetic_images.csv", header: ["image"] + (0..<d).map { "pixel\($0)" },
-                             rows: imgs.enumerated().map { [Double($0.offset)] + $0.element })
-        try ctx.out.write(imageGridSVG(title: "Synthetic images (top soft label)", images: imgs, side: side, captions: captions,
-                                       columns: min(5, k), cell: 14), to: "synthetic_images.svg")
-        // Soft labels of the first synthetic image over the warm-start run: stacked areas.
-        let steps = warm.trajectory.lambdas.map { Double($0.step) }
-        let dists = warm.trajectory.lambdas.map { problem.syntheticLabelDistribution($0.lambda) }
-        var plot = Plot(title: "Soft label of synthetic image 0 during warm start", xLabel: "outer step", yLabel: "probability (stacked)",
-                        yRange: 0...1)
-        var lower = Array(repeating: 0.0, count: steps.count)
-        var columns: [(String, [Double])] = [("step", steps)]
-        for c in 0..<10 {
-            let p = dists.map { $0[0, c] }
-            let upper = zip(lower, p).map(+)
-            plot.layers.append(.band(name: "class \(c)", xs: steps, lower: lower, upper: upper, color: Plot.color(c)))
-            lower = upper
-            columns.append(("p\(c)", p))
-        }
-        try ctx.out.write(plot.svg(), to: "soft_labels.svg")
-        try ctx.out.writeColumns("soft_labels.csv", columns)
-        try ctx.out.writeColumns("warm_trajectory.csv", [("step", warm.trajectory.step.map(Double.init)), ("outer_loss", warm.trajectory.outerLoss),
-                                                         ("train_accuracy", warm.trajectory.metrics.map { $0["accuracy"] ?? .nan })])
+        ctx.say("wrote \(ctx.out.url.path)/{result.json, accuracy.svg, soft_label_final.svg, synthetic_images.svg, soft_labels.svg, *.csv}")
     }
 }

@@ -4,9 +4,11 @@ import Layers
 import Bilevel
 
 /// Paper Fig. 7, 12, 13: distill concentric rings into one learned point per class. Partial warm start
-/// (one inner SGD step, one outer Adam step with a K-step unrolled hypergradient) reaches a high accuracy
+/// (T inner SGD steps, one outer Adam step with a K-step unrolled hypergradient) reaches a high accuracy
 /// on the real data because the network remembers the whole trajectory of the synthetic points; cold start
-/// (train from w₀ every outer step) and re-training from scratch on the final points do not.
+/// (train from w₀ every outer step, differentiated through that whole inner run) and re-training from scratch
+/// on the final points do not. Both runs start from the same λ₀ and w₀ and take the same number of outer steps
+/// (except in --quick mode, or when --cold-outer-steps says otherwise).
 enum RingsDemo: Subcommand {
     static let name = "rings"
     static let summary = "Fig. 7, 12, 13: dataset distillation of rings — warm vs cold start vs warm + re-training"
@@ -16,13 +18,18 @@ enum RingsDemo: Subcommand {
         .option("points-per-class", "real points per ring", default: "100 (quick: 60)"),
         .option("width", "hidden units per layer (the paper: 200)", default: "64"),
         .option("depth", "hidden layers (the paper: 4)", default: "2"),
-        .option("inner-lr", "inner SGD step (warm start: one step per outer step)", default: "0.003"),
+        .option("inner-lr", "inner SGD step of warm start", default: "0.003"),
+        .option("inner-steps", "T, inner SGD steps per outer step of warm start", default: "1"),
         .option("outer-lr", "outer Adam step", default: "0.1"),
-        .option("unroll", "K, the unrolled steps of each hypergradient", default: "5"),
+        .option("unroll", "K, the unrolled steps of each warm-start hypergradient (cold start unrolls its whole inner run)", default: "5"),
         .option("outer-steps", "outer steps of the warm-start run", default: "3000 (quick: 2000)"),
-        .option("cold-outer-steps", "outer steps of the cold-start run", default: "300 (quick: 60)"),
-        .option("cold-inner-steps", "inner SGD steps from w₀ per cold outer step, and for re-training", default: "300 (quick: 100)"),
+        .option("cold-outer-steps", "outer steps of the cold-start run", default: "--outer-steps (quick: 200)"),
+        .option("cold-inner-steps", "inner SGD steps from w₀ per cold outer step, and for re-training", default: "100"),
         .option("cold-inner-lr", "inner SGD step of cold start and re-training (use 0.02 for 4 × 200)", default: "0.1"),
+        .option("init-gain", "initial weights N(0, g²/fan_in): 1 is LeCun (the default of JAX's Flax and Haiku), √2 is He", default: "1"),
+        .option("point-init", "where the learned points start: origin (N(0, s²) around 0) or real (a real point of their class, plus N(0, s²))", default: "origin"),
+        .option("point-std", "s, the spread of the learned points' start", default: "0.3"),
+        .option("label-scale", "soft labels start at logits s·one-hot (s = 1: probability 0.58 for 3 classes)", default: "1"),
     ] + CheckpointOptions.flags
 
     static func run(_ args: Arguments, _ ctx: DemoContext) throws {
@@ -33,26 +40,39 @@ enum RingsDemo: Subcommand {
         let width = try args.int("width", default: 64, in: 1...4096)
         let depth = try args.int("depth", default: 2, in: 1...16)
         let innerLR = try args.double("inner-lr", default: 0.003, in: 1e-9...10)
+        let innerSteps = try args.int("inner-steps", default: 1, in: 1...100_000)
         let outerLR = try args.double("outer-lr", default: 0.1, in: 1e-9...10)
         let k = try args.int("unroll", default: 5, in: 1...100_000)
         let steps = try args.int("outer-steps", default: q ? 2000 : 3000, in: 1...10_000_000)
-        let coldSteps = try args.int("cold-outer-steps", default: q ? 60 : 300, in: 1...10_000_000)
-        let coldInner = try args.int("cold-inner-steps", default: q ? 100 : 300, in: 1...10_000_000)
+        // Quick mode only (a smoke test under 30 s) gives cold start fewer outer steps than warm start.
+        let coldSteps = try args.int("cold-outer-steps", default: q ? 200 : steps, in: 1...10_000_000)
+        let coldInner = try args.int("cold-inner-steps", default: 100, in: 1...10_000_000)
         let coldLR = try args.double("cold-inner-lr", default: 0.1, in: 1e-9...10)
+        let gain = try args.double("init-gain", default: 1, in: 1e-6...100)
+        let pointInit = try args.choice("point-init", default: "origin", from: ["origin", "real"])
+        let pointStd = try args.double("point-std", default: 0.3, in: 0...10)
+        let labelScale = try args.double("label-scale", default: 1, in: 0...100)
         let checkpoint = try CheckpointOptions(args)
 
         let real = SyntheticData.rings(classes: classes, pointsPerClass: perClass, noise: 0.1, seed: ctx.seed)
         let learned = soft && classes == 3 ? 2 : classes
         var g = SeededGenerator(seed: ctx.seed &+ 1)
-        let initial = Tensor.randomNormal([learned, 2], standardDeviation: 0.3, using: &g)
         let labels = (0..<learned).map { $0 % classes }
-        let model = MLP(widths: [2] + Array(repeating: width, count: depth) + [classes], activation: .relu)
-        let problem = DatasetDistillation(model: model, real: real, initialSynthetic: initial, syntheticLabels: labels,
-                                          softLabels: soft, weightsSeed: ctx.seed &+ 2)
+        var initial = Tensor.randomNormal([learned, 2], standardDeviation: pointStd, using: &g)
+        if pointInit == "real" {
+            let first = real.firstExamplePerClass()
+            for (p, c) in labels.enumerated() { for j in 0..<2 { initial[p, j] += real.inputs[first[c], j] } }
+        }
+        let model = GainInitialized(base: MLP(widths: [2] + Array(repeating: width, count: depth) + [classes], activation: .relu), gain: gain)
+        let problem = DatasetDistillation(model: model, real: real, initialSynthetic: initial, syntheticLabels: labels, softLabels: soft,
+                                          initialLabelLogits: labelScale * Loss.oneHot(labels, classes: classes), weightsSeed: ctx.seed &+ 2)
         let method = TruncatedUnrolling(steps: k, optimizer: SGD(learningRate: innerLR))
-        let warmSolver = BilevelSolver(problem: problem, method: method, concept: WarmStart(optimizer: SGD(learningRate: innerLR), stepsPerOuterStep: 1),
+        let warmSolver = BilevelSolver(problem: problem, method: method, concept: WarmStart(optimizer: SGD(learningRate: innerLR), stepsPerOuterStep: innerSteps),
                                        outerOptimizer: Adam(learningRate: outerLR), maxOuterSteps: steps, lambdaStride: max(1, steps / 400), seed: ctx.seed)
-        let coldSolver = BilevelSolver(problem: problem, method: TruncatedUnrolling(steps: k, optimizer: SGD(learningRate: coldLR)),
+        // Cold start's hypergradient is the exact gradient of its own objective λ ↦ J_out(w_T(λ)): full unrolling of the
+        // T inner steps from w₀ (every √T-th state kept), so the comparison is warm vs cold, not truncation.
+        let coldSolver = BilevelSolver(problem: problem, method: FullUnrolling(steps: coldInner, optimizer: SGD(learningRate: coldLR),
+                                                                               checkpointInterval: max(1, Int(Double(coldInner).squareRoot()))),
                                        concept: ColdStart(optimizer: SGD(learningRate: coldLR), steps: coldInner),
                                        outerOptimizer: Adam(learningRate: outerLR), maxOuterSteps: coldSteps,
                                        lambdaStride: max(1, coldSteps / 100), seed: ctx.seed)
@@ -66,7 +86,9 @@ enum RingsDemo: Subcommand {
         try RingsOutput.write(ctx: ctx, problem: problem, warm: warm, cold: cold, retrainedWeights: runs.retrainedWeights, results: results,
                               settings: [("classes", .int(classes)), ("soft_labels", .bool(soft)), ("learned_points", .int(learned)),
                                          ("points_per_class", .int(perClass)), ("width", .int(width)), ("depth", .int(depth)),
-                                         ("inner_lr", .number(innerLR)), ("outer_lr", .number(outerLR)), ("unroll", .int(k)),
+                                         ("inner_lr", .number(innerLR)), ("inner_steps", .int(innerSteps)), ("outer_lr", .number(outerLR)), ("unroll", .int(k)),
+                                         ("init_gain", .number(gain)), ("point_init", .string(pointInit)), ("point_std", .number(pointStd)),
+                                         ("label_scale", .number(labelScale)),
                                          ("outer_steps", .int(steps)), ("cold_outer_steps", .int(coldSteps)),
                                          ("cold_inner_steps", .int(coldInner)), ("cold_inner_lr", .number(coldLR)),
                                          ("seed", .int(Int(ctx.seed))), ("quick", .bool(ctx.quick))])
@@ -97,11 +119,47 @@ enum RingsOutput {
         let dist = problem.syntheticLabelDistribution(last)
         for p in 0..<k {
             let xs = lambdas.map { problem.syntheticInputs($0)[p, 0] }, ys = lambdas.map { problem.syntheticInputs($0)[p, 1] }
-            let cls = (0..<dist.shape.cols).max { dist[p, $0] < dist[p, $1] } ?? 0
+            let cls = argmax(dist, row: p)
             plot.line(nil, xs, ys, color: "#222222", width: 1.2)
             plot.points(nil, [xs.last!], [ys.last!], color: Plot.color(cls), size: 6, marker: .star)
         }
         return plot
+    }
+
+    /// The outer loss on the real data along both runs.
+    static func lossCurves(warm: BilevelRun, cold: BilevelRun) -> Plot {
+        var curve = Plot(title: "Outer loss on the real data during the run", xLabel: "outer step", yLabel: "cross-entropy (real data)")
+        curve.line("warm (partial)", warm.trajectory.step.map(Double.init), warm.trajectory.outerLoss, color: Plot.color(0))
+        curve.line("cold", cold.trajectory.step.map(Double.init), cold.trajectory.outerLoss, color: Plot.color(1))
+        return curve
+    }
+
+    /// The class with the largest entry in row r.
+    static func argmax(_ t: Tensor, row r: Int) -> Int { (0..<t.shape.cols).max { t[r, $0] < t[r, $1] } ?? 0 }
+
+    /// Fig. 13's label-switch trace: each learned point's soft-label probabilities over the recorded outer steps
+    /// (soft_labels.svg, soft_labels_warm.csv). Returns, per point, how often its most likely class changed.
+    static func softLabelTrace<M: Model>(ctx: DemoContext, problem: DatasetDistillation<M>, run: BilevelRun) throws -> [Int] {
+        let steps = run.trajectory.lambdas.map { Double($0.step) }
+        let dists = run.trajectory.lambdas.map { problem.syntheticLabelDistribution($0.lambda) }
+        guard let first = dists.first else { return [] }
+        let (points, classes) = (first.shape.rows, first.shape.cols)
+        var plot = Plot(title: "Soft labels of the learned points during warm start", xLabel: "outer step", yLabel: "probability",
+                        yRange: 0...1, legendCorner: .topRight)
+        var columns: [(String, [Double])] = [("step", steps)]
+        for p in 0..<points {
+            for c in 0..<classes {
+                let series = dists.map { $0[p, c] }
+                plot.line("point \(p + 1): class \(c)", steps, series, color: Plot.color(c), width: p == 0 ? 2.2 : 1.6, dashed: p > 0)
+                columns.append(("point\(p)_class\(c)", series))
+            }
+        }
+        try ctx.out.write(plot.svg(), to: "soft_labels.svg")
+        try ctx.out.writeColumns("soft_labels_warm.csv", columns)
+        return (0..<points).map { p in
+            let winners = dists.map { argmax($0, row: p) }
+            return zip(winners, winners.dropFirst()).filter { $0 != $1 }.count
+        }
     }
 
     static func write<M: Model>(ctx: DemoContext, problem: DatasetDistillation<M>, warm: BilevelRun, cold: BilevelRun, retrainedWeights: Tensor,
@@ -112,10 +170,7 @@ enum RingsOutput {
         try ctx.out.write(boundaryPlot("Cold start (accuracy \(fmt(results[1].2, 3)))", problem: problem, weights: cold.weights, lambdas: coldTraj, range: -r...r).svg(), to: "cold.svg")
         try ctx.out.write(boundaryPlot("Warm start + re-training (accuracy \(fmt(results[2].2, 3)))", problem: problem, weights: retrainedWeights,
                                        lambdas: [warm.lambda], range: -r...r).svg(), to: "warm_retrained.svg")
-        var curve = Plot(title: "Outer loss on the real data during the run", xLabel: "outer step", yLabel: "cross-entropy (real data)")
-        curve.line("warm (partial, T = 1)", warm.trajectory.step.map(Double.init), warm.trajectory.outerLoss, color: Plot.color(0))
-        curve.line("cold", cold.trajectory.step.map(Double.init), cold.trajectory.outerLoss, color: Plot.color(1))
-        try ctx.out.write(curve.svg(), to: "outer_loss.svg")
+        try ctx.out.write(lossCurves(warm: warm, cold: cold).svg(), to: "outer_loss.svg")
         try ctx.out.writeColumns("warm_trajectory.csv", [("step", warm.trajectory.step.map(Double.init)), ("outer_loss", warm.trajectory.outerLoss),
                                                          ("accuracy", warm.trajectory.metrics.map { $0["accuracy"] ?? .nan }),
                                                          ("lambda_norm", warm.trajectory.lambdaNorm), ("w_distance", warm.trajectory.weightsDistance)])
@@ -124,15 +179,28 @@ enum RingsOutput {
         try ctx.out.writeCSV("learned_points_warm.csv", header: ["step"] + (0..<warm.lambda.count).map { "lambda\($0)" },
                              rows: warm.trajectory.lambdas.map { [Double($0.step)] + $0.lambda.scalars })
         var entries: [(String, JSON)] = [("settings", .object(settings))]
+        // Warm and cold start also report the best accuracy and lowest outer loss their runs passed through: the final
+        // numbers alone would hide a run that was good midway and then drifted (cold start at a large outer step does).
+        let runs = ["warm": warm, "cold": cold]
         for (name, loss, acc) in results {
-            entries.append((name, .object([("outer_loss", .number(loss)), ("accuracy", .number(acc))])))
+            var fields: [(String, JSON)] = [("outer_loss", .number(loss)), ("accuracy", .number(acc))]
+            if let run = runs[name] {
+                let accuracies = run.trajectory.metrics.compactMap { $0["accuracy"] }
+                fields += [("max_accuracy_along_run", .number(accuracies.max() ?? .nan)),
+                           ("min_outer_loss_along_run", .number(run.trajectory.outerLoss.min() ?? .nan))]
+            }
+            entries.append((name, .object(fields)))
         }
         entries.append(("learned_points", .object([("warm", .numbers(problem.syntheticInputs(warm.lambda).scalars)),
                                                    ("cold", .numbers(problem.syntheticInputs(cold.lambda).scalars))])))
         if problem.softLabels {
             entries.append(("soft_labels_warm", .numbers(problem.syntheticLabelDistribution(warm.lambda).scalars)))
+            let switches = try softLabelTrace(ctx: ctx, problem: problem, run: warm)
+            entries.append(("label_switches_warm", .array(switches.map { .int($0) })))
+            ctx.say("soft labels at the end (warm): \(problem.syntheticLabelDistribution(warm.lambda).scalars.map { fmt($0, 2) }); " +
+                    "changes of each point's most likely class: \(switches)")
         }
         try ctx.out.writeJSON(.object(entries))
-        ctx.say("wrote \(ctx.out.url.path)/{result.json, warm.svg, cold.svg, warm_retrained.svg, outer_loss.svg, *.csv}")
+        ctx.say("wrote \(ctx.out.url.path)/{result.json, warm.svg, cold.svg, warm_retrained.svg, outer_loss.svg\(problem.softLabels ? ", soft_labels.svg" : ""), *.csv}")
     }
 }

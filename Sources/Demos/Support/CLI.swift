@@ -17,7 +17,7 @@ enum DemoCLI {
     static var subcommands: [any Subcommand.Type] {
         [
             AntiDistillation.self, TwoPoints.self, RingsDemo.self, KaczmarzDemo.self, DigitsDemo.self, SpectralFilterDemo.self, ShortHorizon.self, SolutionConcepts.self,
-            Sweep.self, Collect.self,
+            StronglyConvex.self, Sweep.self, Collect.self,
         ]
     }
 

@@ -21,6 +21,13 @@ struct CheckpointOptions {
         .option("stop-after", "stop after this many outer steps (leaving a checkpoint), e.g. to test --resume"),
     ]
 
+    /// No checkpoint file: `runCheckpointed` only reports progress.
+    static let none = CheckpointOptions(path: nil, every: 100, resume: false, stopAfter: nil)
+
+    init(path: String?, every: Int, resume: Bool, stopAfter: Int?) {
+        (self.path, self.every, self.resume, self.stopAfter) = (path, every, resume, stopAfter)
+    }
+
     init(_ args: Arguments) throws {
         path = args.string("checkpoint")
         every = try args.int("checkpoint-every", default: 100, in: 1...10_000_000)
