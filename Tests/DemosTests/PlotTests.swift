@@ -262,4 +262,19 @@ struct PlotLegibilityTests {
             if hi / lo < 20 { #expect(doc.all("text", class: "ytick").count >= 3, "\(lo)…\(hi): \(doc.all("text", class: "ytick").map(\.text))") }
         }
     }
+
+    /// `xTickSpacing` brings x ticks closer: bars over ten classes get a label under every class (the default
+    /// 70 px labels every other one, as the digits picture showed).
+    @Test func xTickSpacingLabelsEveryClass() throws {
+        func labels(_ spacing: Double?) throws -> [String] {
+            var p = Plot(title: "", xLabel: "class", yLabel: "probability", xRange: -0.6...9.6, yRange: 0...1)
+            p.series("q", [0, 9], [0.2, 0.8])
+            if let spacing { p.xTickSpacing = spacing }
+            return try #require(SVGDocument.parse(p.svg())).all("text", class: "xtick").map(\.text)
+        }
+        #expect(try labels(40) == (0...9).map(String.init))
+        #expect(try labels(nil).count < 10)
+        // Degenerate spacings still give a bounded, readable axis.
+        for s in [0, -5, .nan, .infinity, 1e300] { #expect((2...60).contains(try labels(s).count), "spacing \(s)") }
+    }
 }

@@ -24,7 +24,7 @@ enum AntiDistillationOutput {
             pointColumns.append((o.spec.label, l.scalars))
         }
         // The legend (grouped by family) in a panel beside the curves.
-        var plot = Plot(title: "Anti-distillation: learned targets and fitted curves (\(setup.model))", xLabel: "x", yLabel: "y", height: 520,
+        var plot = Plot(title: "Anti-distillation: learned targets and fitted curves (\(modelTitle(setup)))", xLabel: "x", yLabel: "y", height: 520,
                         legend: .right)
         // One colour per family (Neumann, CG, damped, unrolled), one dash per member; the learned points in the
         // method's style. Exact last, black and dashed: a method that reaches the same answer (CG with enough
@@ -71,8 +71,12 @@ enum AntiDistillationOutput {
         if let exact, let l = exact.lambda, let w = exact.weights, let kMax = (kGrid + cgGrid).max() {
             kPlot.line("exact (pseudoinverse)", [1, Double(kMax)], [l.norm, l.norm], color: "#000000", width: 1.2, dashed: true)
             kPlot.line(nil, [1, Double(kMax)], [w.norm, w.norm], color: "#000000", width: 1.2, dashed: true)
-            kPlot.label("‖w‖ exact", x: 1, y: w.norm, color: "#000000")
-            kPlot.label("‖λ‖ exact", x: 1, y: l.norm, color: "#000000")
+            // Labelled a little before halfway along the log axis (so the text runs rightwards), where the truncated
+            // curves have left K = 1 and not yet reached the exact values; at K = 1 a curve can start just above the
+            // line and cross the label.
+            let middle = Foundation.pow(Double(kMax), 0.45)
+            kPlot.label("‖w‖ exact", x: middle, y: w.norm, color: "#000000")
+            kPlot.label("‖λ‖ exact", x: middle, y: l.norm, color: "#000000")
         }
         kPlot.legendCorner = .bottomRight
         try ctx.out.write(kPlot.svg(), to: "norms_vs_K.svg")
@@ -103,34 +107,50 @@ enum AntiDistillationOutput {
         // 4. Norms against η.
         let dampedRuns = etaGrid.compactMap { e in grid.first { $0.spec.kind == .damped && $0.spec.eta == e } }
         let (dl, dw) = norms(dampedRuns)
-        var ePlot = Plot(title: "‖λ‖ and ‖w‖ at convergence vs damping η", xLabel: "η", yLabel: "norm", xLog: true, yLog: true,
-                         yRange: (lo / 8)...(hi * 1.6))
+        var ePlot = Plot(title: "‖λ‖ (grows with η) and ‖w‖ (falls with η) at convergence", xLabel: "damping η", yLabel: "norm",
+                         xLog: true, yLog: true, yRange: (lo / 8)...(hi * 1.6))
         ePlot.line("damped", etaGrid, dl, color: Plot.color(2))
         ePlot.line(nil, etaGrid, dw, color: Plot.color(2))
         if let exact, let l = exact.lambda, let w = exact.weights, let a = etaGrid.min(), let b = etaGrid.max() {
             ePlot.line("exact (pseudoinverse)", [a, b], [l.norm, l.norm], color: "#000000", width: 1.2, dashed: true)
             ePlot.line(nil, [a, b], [w.norm, w.norm], color: "#000000", width: 1.2, dashed: true)
-            ePlot.label("‖w‖", x: a, y: dw.first(where: \.isFinite) ?? w.norm)
-            ePlot.label("‖λ‖", x: a, y: dl.first(where: \.isFinite) ?? l.norm)
+            // At the largest η, where the damped curves are farthest from the exact values (at the smallest η the
+            // damped ‖w‖ runs just under the exact line, through a label there).
+            ePlot.label("‖w‖ exact", x: b, y: w.norm, color: "#000000")
+            ePlot.label("‖λ‖ exact", x: b, y: l.norm, color: "#000000")
         }
         ePlot.legendCorner = .bottomLeft
         try ctx.out.write(ePlot.svg(), to: "norms_vs_eta.svg")
         try ctx.out.writeColumns("norms_vs_eta.csv", [("eta", etaGrid), ("lambda_norm", dl), ("w_norm", dw)])
 
         // 5. Outer dynamics: ‖λ_k‖ along the run.
-        var dPlot = Plot(title: "Outer dynamics: ‖λ_k‖ per outer step (" + (settings.outerLR.map { "SGD, lr \(fmt($0))" } ?? "line search") + ")",
+        var dPlot = Plot(title: "Outer dynamics: ‖λ_k‖ per outer step (\(modelTitle(setup)); " + (settings.outerLR.map { "SGD, lr \(fmt($0))" } ?? "line search") + ")",
                          xLabel: "outer step k", yLabel: "‖λ_k‖", xLog: true)
         for (o, style) in zip(chosen, MethodSpec.styles(chosen.map(\.spec))) where !o.lambdaNorms.isEmpty {
             let exact = o.spec.kind == .exact
             dPlot.line(o.spec.label + (o.failure != nil ? " (stopped)" : ""), (1...o.lambdaNorms.count).map(Double.init), o.lambdaNorms,
                        style: exact ? Self.exactStyle : style, width: 1.6, group: exact ? "reference" : o.spec.family)
         }
-        dPlot.legendCorner = .topLeft
+        // Beside the plot: up to 16 rows do not fit a corner without covering the early steps of some curve.
+        dPlot.legend = .right
         try ctx.out.write(dPlot.svg(), to: "outer_dynamics.svg")
 
         try ctx.out.writeJSON(resultJSON(ctx: ctx, setup: setup, chosen: chosen, grid: grid, settings: settings, bound: bound))
         try ctx.out.write(summaryMarkdown(chosen), to: "summary.md")
         ctx.say("wrote \(ctx.out.url.path)/{result.json, points_and_fits.svg, norms_vs_K.svg, cg_vs_K.svg, norms_vs_eta.svg, outer_dynamics.svg, *.csv}")
+    }
+
+    /// The inner model as a picture's title names it, so the variants on the docs page (F = 10 or 4, amplitudes
+    /// 0.5^k or linear, MLP) are told apart: "Fourier, F = 10, aₖ = 0.5^k", "MLP 1-10-10-1 ReLU".
+    static func modelTitle(_ setup: AntiDistillation.Setup) -> String {
+        guard setup.model == "fourier" else { return setup.model == "mlp" ? "MLP 1-10-10-1 ReLU" : setup.model }
+        let amplitudes: String
+        switch setup.features.profile {
+        case .exponential(let r): amplitudes = "aₖ = \(fmt(r))^k"
+        case .linear: amplitudes = "linear aₖ"
+        case .custom: amplitudes = "own aₖ"
+        }
+        return "Fourier, F = \(setup.features.frequencies), \(amplitudes)"
     }
 
     /// The exact method's look in every picture: black, dashed (drawn last, on top).

@@ -22,9 +22,9 @@ enum DigitsFigures {
             return problem.accuracy(weights: w, on: problem.real)
         }
         func accuracy(_ run: BilevelRun) -> [Double] { run.trajectory.metrics.map { $0["accuracy"] ?? .nan } }
-        // With ten images warm and cold start sit near 1 from the start: room above them keeps the legend off the curves.
+        // With ten images warm and cold start sit near 1 from the start and no corner is free: the legend goes beside.
         var plot = Plot(title: "Fig. 9a: accuracy on the \(problem.real.count) real training images", xLabel: "outer step",
-                        yLabel: "accuracy", yRange: 0...(k == 1 ? 1 : 1.3))
+                        yLabel: "accuracy", yRange: 0...1, legend: k == 1 ? .auto : .right)
         plot.line("warm start", warm.trajectory.step.map(Double.init), accuracy(warm), color: Plot.color(0))
         plot.line("cold start", cold.trajectory.step.map(Double.init), accuracy(cold), color: Plot.color(1))
         plot.line("warm λ, re-trained from w₀", retrainSteps, retrainAccuracy, color: Plot.color(2), dashed: true)
@@ -38,6 +38,7 @@ enum DigitsFigures {
         let warmLabels = problem.syntheticLabelDistribution(warm.lambda), coldLabels = problem.syntheticLabelDistribution(cold.lambda)
         var bars = Plot(title: "Fig. 9b: final soft label of synthetic image 0", xLabel: "class", yLabel: "probability",
                         xRange: -0.6...Double(classes) - 0.4, yRange: 0...1)
+        bars.xTickSpacing = 40   // a labelled tick under every class
         for (s, (name, q)) in [("warm start", warmLabels), ("cold start", coldLabels)].enumerated() {
             for c in 0..<classes {
                 let x = Double(c) + (s == 0 ? -0.36 : 0.02)

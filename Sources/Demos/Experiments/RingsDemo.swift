@@ -145,7 +145,7 @@ enum RingsOutput {
         guard let first = dists.first else { return [] }
         let (points, classes) = (first.shape.rows, first.shape.cols)
         var plot = Plot(title: "Soft labels of the learned points during warm start", xLabel: "outer step", yLabel: "probability",
-                        yRange: 0...1, legendCorner: .topRight)
+                        yRange: 0...1, legend: .right)   // beside: the curves fill every corner of 0…1
         var columns: [(String, [Double])] = [("step", steps)]
         for p in 0..<points {
             for c in 0..<classes {

@@ -40,7 +40,7 @@ enum StronglyConvexOutput {
     /// ‖λ_k^full − λ_k^cold‖ and ‖λ_k^partial − λ_k^full‖ along the run, for both inner problems (log scale; 0 drawn at 1e-16).
     static func distances(ctx: DemoContext, regimes: [(label: String, runs: [StronglyConvex.ConceptRun])]) throws {
         var plot = Plot(title: "Distance between the concepts' outer variables λ_k", xLabel: "outer step k", yLabel: "‖λ_a − λ_b‖",
-                        yLog: true, legendCorner: .bottomRight)
+                        yLog: true)   // legend: a free corner, else beside (the curves run along the bottom to the end)
         var columns: [(String, [Double])] = []
         for (i, regime) in regimes.enumerated() {
             let (cold, full, partial) = (regime.runs[0].lambdas, regime.runs[1].lambdas, regime.runs[2].lambdas)

@@ -37,6 +37,8 @@ struct Plot {
     var legendCorner: Corner?
     /// Where the legend goes (default: inside when it fits, else beside or below the plot).
     var legend: Legend.Placement
+    /// The x axis aims at one tick per this many pixels (linear axes; fewer when the labels would overlap).
+    var xTickSpacing = 70.0
 
     init(title: String, xLabel: String, yLabel: String, xLog: Bool = false, yLog: Bool = false, xRange: ClosedRange<Double>? = nil,
          yRange: ClosedRange<Double>? = nil, width: Double = 680, height: Double = 440, layers: [Layer] = [],
@@ -74,7 +76,7 @@ struct Plot {
         let yLabelWidth = yTicks.compactMap(\.label).map { PlotGeometry.textWidth($0) }.max() ?? 0
         let left = max(78, yLabelWidth + 36)
         let pw = max(40, width - left - right)
-        let xTicks = xa.ticks(length: pw, extent: { PlotGeometry.textWidth($0) })
+        let xTicks = xa.ticks(length: pw, extent: { PlotGeometry.textWidth($0) }, spacing: xTickSpacing)
         let frame = PlotFrame(left: left, top: top, width: pw, height: ph, x: xa, y: ya)
         let (legendSVG, totalWidth, totalHeight) = placeLegend(Plot.legendEntries(drawn), drawn: drawn, frame: frame, width: width, height: height)
         let f = PlotGeometry.number, esc = PlotGeometry.escape
