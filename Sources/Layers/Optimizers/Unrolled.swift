@@ -82,36 +82,54 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
     /// `reverse` recording on the given tapes.
     package func reverse(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState,
                          weightsCotangent: Tensor, tapes: UnrollingTapes) throws -> Gradients {
-        optimizer.requireFits(initial, "UnrolledOptimization.reverse")
         require(weightsCotangent.shape == initial.weights.shape,
                      "UnrolledOptimization: cotangent of shape \(weightsCotangent.shape) does not match weights of shape \(initial.weights.shape)")
+        return try differentiate(objective, lambda: lambda, from: initial, tapes: tapes) { _ in weightsCotangent }
+    }
+
+    /// One forward run of the K steps, then the reverse sweep from the cotangent `cotangent(w_K)` asks for
+    /// once the final state is known. The forward keeps the segment starts 0, c, 2c, … and the states and
+    /// gradients of the last segment, so that segment is swept back without recomputation (with no
+    /// checkpointing: the whole run is one segment and nothing is recomputed; K gradients and K HVPs in all).
+    private func differentiate(_ objective: InnerObjective, lambda: Tensor, from initial: OptimizerState, tapes: UnrollingTapes,
+                               cotangent: (OptimizerState) throws -> Tensor) throws -> Gradients {
+        optimizer.requireFits(initial, "UnrolledOptimization.reverse")
         let interval = checkpointInterval ?? max(steps, 1)
-        // Forward: keep the states at the segment starts 0, c, 2c, …
+        let lastStart = steps == 0 ? 0 : (steps - 1) / interval * interval
         var checkpoints: [OptimizerState] = [initial]
+        var lastStates: [OptimizerState] = [], lastGradients: [Tensor] = []
         var state = initial
         for t in 0..<steps {
-            _ = try advance(&state, objective, lambda, tapes)
+            if t >= lastStart { lastStates.append(state) }
+            let g = try advance(&state, objective, lambda, tapes)
+            if t >= lastStart { lastGradients.append(g) }
             if (t + 1) % interval == 0 && t + 1 < steps { checkpoints.append(state) }
         }
         let final = state
-        var peak = checkpoints.count
-        var wBar = weightsCotangent
+        var wBar = try cotangent(final)
+        require(wBar.shape == initial.weights.shape,
+                "UnrolledOptimization: cotangent of shape \(wBar.shape) does not match weights of shape \(initial.weights.shape)")
+        var peak = checkpoints.count + lastStates.count
         var slotBars = Array(repeating: Tensor.zeros(initial.weights.shape), count: optimizer.stateCount)
         var lambdaBar = Tensor.zeros(lambda.shape)
         var hBar = Tensor.zeros(optimizer.hyperparameters.shape)
         let m = optimizer.stateCount
         var products: [Tensor] = []   // (∂²J/∂λ∂w·ḡ, ∂²J/∂w²·ḡ) of the current step, reused
-        // Reverse, segment by segment: recompute the segment's states and gradients, then sweep back.
+        // Reverse, segment by segment: the last from the forward's record, the others recomputed from their start.
         for (segment, start) in checkpoints.enumerated().reversed() {
-            let end = min(start.iteration - initial.iteration + interval, steps) + initial.iteration
-            var s = start
-            var states: [OptimizerState] = []
-            var gradients: [Tensor] = []
-            while s.iteration < end {
-                states.append(s)
-                gradients.append(try advance(&s, objective, lambda, tapes))
+            var states: [OptimizerState] = [], gradients: [Tensor] = []
+            if segment == checkpoints.count - 1 {
+                swap(&states, &lastStates)
+                swap(&gradients, &lastGradients)
+            } else {
+                let end = start.iteration + interval
+                var s = start
+                while s.iteration < end {
+                    states.append(s)
+                    gradients.append(try advance(&s, objective, lambda, tapes))
+                }
+                peak = max(peak, segment + 1 + states.count)
             }
-            peak = max(peak, segment + 1 + states.count)
             for (st, g) in zip(states, gradients).reversed() {
                 let inputs = [st.weights] + st.slots + [g, optimizer.hyperparameters]
                 let opt = optimizer
@@ -146,11 +164,15 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
                                lambda: Tensor, from initial: OptimizerState,
                                tapes: UnrollingTapes) throws -> (value: Double, gradients: Gradients) {
         optimizer.requireFits(initial, "UnrolledOptimization.hypergradient")
-        let final = try run(inner, lambda: lambda, from: initial, tapes: tapes)
-        let direct = tapes.gradient.valueAndGradient(of: { outer($0[0], $0[1]) }, at: [lambda, final.weights])
-        var g = try reverse(inner, lambda: lambda, from: initial, weightsCotangent: direct.gradients[1], tapes: tapes)
-        g.lambda = g.lambda + direct.gradients[0]
-        return (direct.value, g)
+        var value = 0.0, directLambda = Tensor.zeros(lambda.shape)
+        var g = try differentiate(inner, lambda: lambda, from: initial, tapes: tapes) { final in
+            let direct = tapes.gradient.valueAndGradient(of: { outer($0[0], $0[1]) }, at: [lambda, final.weights])
+            value = direct.value
+            directLambda = direct.gradients[0]
+            return direct.gradients[1]
+        }
+        g.lambda = g.lambda + directLambda
+        return (value, g)
     }
 
     /// One step: the gradient at the current state (returned), then the optimizer update.
