@@ -72,6 +72,11 @@ extension Tape {
                     }
                     start += n
                 }
+            case .slice(let axis, let start, _):
+                // ā += ȳ into the block, not ȳ padded with zeros and added whole: a network's flat weight vector
+                // is sliced into every layer's parameters, and padding would cost a pass over all of them per slice.
+                let a = Int(operand0[i])
+                if needsGradient[a] { accumulateBlock(g, into: a, axis: axis, start: start, primal: !tangentOnly(a)) }
             case let op:
                 let a = Int(operand0[i]), b = Int(operand1[i])
                 let need0 = needsGradient[a], need1 = b >= 0 && needsGradient[b]
@@ -220,6 +225,42 @@ extension Tape {
         }
         adjoints[j] = adj
         consume(c, borrowsP, borrowsT)
+    }
+
+    /// Adds cotangent `g` of a slice into the block it was sliced from of node j's adjoint (`Rules.vjp`'s
+    /// ȳ padded with zeros, added the same way: the same sums in the same order, without the zeros).
+    private func accumulateBlock(_ g: Slot, into j: Int, axis: Int, start: Int, primal: Bool) {
+        let target = values[j].shape, n = target.count
+        let (ax, rows, cols) = target.rank == 1 ? (1, 1, n) : (axis, target.rows, target.cols)
+        let count = g.shape.dimension(axis)
+        guard var adj = adjoints[j] else {
+            var fresh = Slot(p: primal ? arena.allocateZeroed(n) : arena.allocate(n), t: nil, shape: target)
+            if primal { Kernels.copyBlock(axis: ax, start: start, count: count, rows: rows, cols: cols, full: fresh.p, block: g.p, toBlock: false) }
+            if let gt = g.t {
+                fresh.t = arena.allocateZeroed(n)
+                Kernels.copyBlock(axis: ax, start: start, count: count, rows: rows, cols: cols, full: fresh.t!, block: gt, toBlock: false)
+            }
+            adjoints[j] = fresh
+            adjointOwned[j] = true
+            return
+        }
+        if !adjointOwned[j] {
+            if arena.isUnique(adj.p, count: n) && (adj.t == nil || arena.isUnique(adj.t!, count: n))
+                && !(primalLog?.reads.contains(adj.p) ?? false) {
+                adjointOwned[j] = true
+            } else {
+                let borrowed = adj
+                adj = copyOf(borrowed)
+                release(borrowed)
+                adjointOwned[j] = true
+            }
+        }
+        if primal { Kernels.addBlock(axis: ax, start: start, count: count, rows: rows, cols: cols, full: adj.p, block: g.p) }
+        if let gt = g.t {
+            if adj.t == nil { adj.t = arena.allocateZeroed(n) }
+            Kernels.addBlock(axis: ax, start: start, count: count, rows: rows, cols: cols, full: adj.t!, block: gt)
+        }
+        adjoints[j] = adj
     }
 
     /// Drops a contribution once added: its own buffers go back, a borrowed cotangent is not ours.

@@ -87,4 +87,15 @@ extension Kernels {
             }
         }
     }
+
+    /// Adds a dense block into `count` slices along `axis` starting at `start` of a `rows × cols` matrix
+    /// (the adjoint of a slice, without materializing the zero-padded cotangent). Rank-1: axis 1.
+    static func addBlock(axis: Int, start: Int, count: Int, rows: Int, cols: Int,
+                         full: UnsafeMutablePointer<Double>, block: UnsafePointer<Double>) {
+        if axis == 0 {
+            tk_add_into(block, full + start * cols, count * cols)
+        } else {
+            for i in 0..<rows { tk_add_into(block + i * count, full + i * cols + start, count) }
+        }
+    }
 }

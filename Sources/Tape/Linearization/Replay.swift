@@ -168,6 +168,9 @@ extension Tape {
                     }
                     start += width
                 }
+            case .slice(let axis, let start, _):   // as the sweep: added into the block, no zero padding
+                let a = Int(operand0[i])
+                if needsGradient[a], let gt = g.t { addTangentBlock(gt, count: g.shape.dimension(axis), into: a, axis: axis, start: start, r, k) }
             case let op:
                 let a = Int(operand0[i]), b = Int(operand1[i])
                 let x0 = values[a], x1 = b >= 0 ? values[b] : nil, y = values[i]
@@ -208,6 +211,37 @@ extension Tape {
         let c = arena.allocate(count)
         c.update(from: t, count: count)
         return c
+    }
+
+    /// Adds a slice's cotangent tangent `gt` (k directions) into the block of node j's cotangent tangent it
+    /// was sliced from: the sweep's `accumulateBlock` for tangents alone.
+    private func addTangentBlock(_ gt: UnsafeMutablePointer<Double>, count: Int, into j: Int, axis: Int, start: Int,
+                                 _ r: LinearizationRecord, _ k: Int) {
+        let target = values[j].shape, n = target.count
+        let (ax, rows, cols) = target.rank == 1 ? (1, 1, n) : (axis, target.rows, target.cols)
+        let blockCount = target.rank == 1 ? count : (axis == 0 ? count * cols : rows * count)
+        guard var adj = r.adjointTangent[j] else {
+            let fresh = arena.allocateZeroed(n * k)
+            for b in 0..<k {
+                Kernels.copyBlock(axis: ax, start: start, count: count, rows: rows, cols: cols, full: fresh + b * n,
+                                  block: gt + b * blockCount, toBlock: false)
+            }
+            r.adjointTangent[j] = fresh
+            r.adjointTangentOwned[j] = true
+            return
+        }
+        if !r.adjointTangentOwned[j] {
+            if !arena.isUnique(adj, count: n * k) {
+                let borrowedAdj = adj
+                adj = copy(borrowedAdj, n * k)
+                arena.release(borrowedAdj, count: n * k)
+            }
+            r.adjointTangentOwned[j] = true
+            r.adjointTangent[j] = adj
+        }
+        for b in 0..<k {
+            Kernels.addBlock(axis: ax, start: start, count: count, rows: rows, cols: cols, full: adj + b * n, block: gt + b * blockCount)
+        }
     }
 
     /// Adds the tangents of a rule's contribution `c` (k blocks) into node j's cotangent tangent: the sweep's
