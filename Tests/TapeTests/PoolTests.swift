@@ -70,4 +70,34 @@ struct PoolTests {
             #expect(starts[0..<n].indices.allSatisfy { starts[$0] == 0 || $0 % 8 == 0 }, "n = \(n)")
         }
     }
+
+    /// Under contention (more runnable threads than cores: three spinning hogs here) a worker is often not
+    /// running when a task starts; the caller then leaves it out and runs with the threads that claimed their
+    /// share (pool.c). Every call must still run each thread index it returns exactly once, and a threaded
+    /// matrix product must keep its bits however many threads took part.
+    @Test(.enabled(if: tk_pool_threads() >= 2, "needs a second thread"))
+    func underContentionEachCallRunsItsThreadsOnceAndProductsKeepTheirBits() {
+        var g = SeededGenerator(seed: 7)
+        let a = Tensor.randomNormal([160, 200], using: &g), b = Tensor.randomNormal([200, 180], using: &g)
+        let reference = a.matmul(b)
+        let until = Date().addingTimeInterval(2)
+        let hogs = (0..<3).map { _ in Thread { var x = 0.0; while Date() < until { for k in 0..<10_000 { x += Double(k) } }; _ = x } }
+        hogs.forEach { $0.start() }
+        var calls = 0, wrong = 0, shortHanded = 0, productsDiffering = 0
+        var counts = [Int32](repeating: 0, count: 64)
+        while Date() < until {
+            for k in counts.indices { counts[k] = 0 }
+            let n = counts.withUnsafeMutableBufferPointer { buf in
+                tk_pool_run(tk_pool_threads(), { raw, tid, _ in raw!.assumingMemoryBound(to: Int32.self)[Int(tid)] += 1 }, buf.baseAddress)
+            }
+            if !(counts[0..<Int(n)].allSatisfy { $0 == 1 } && counts[Int(n)...].allSatisfy { $0 == 0 }) { wrong += 1 }
+            if n < tk_pool_threads() { shortHanded += 1 }
+            calls += 1
+            if calls % 20 == 0, a.matmul(b) != reference { productsDiffering += 1 }
+        }
+        #expect(calls > 100, "only \(calls) calls in 2 s")
+        #expect(wrong == 0, "\(wrong) of \(calls) calls ran a thread index twice, or not at all, or beyond the count they returned")
+        #expect(productsDiffering == 0, "\(productsDiffering) products under contention differ from the uncontended one")
+        print("pool under contention: \(calls) calls, \(shortHanded) ran with fewer threads than the pool has")
+    }
 }
