@@ -41,7 +41,8 @@ spread() {
     rm -rf "${OUT:?}/$name"
     mkdir -p "$OUT"
     echo "== $name: Demos sweep $sub --seeds $seeds $*" >&2
-    "$DEMOS" sweep "$sub" --seeds "$seeds" --jobs "$JOBS" --out "$OUT/$name" "$@"
+    # --executable: the runs use $DEMOS itself, also when it is a copy under another name (e.g. a pinned build).
+    "$DEMOS" sweep "$sub" --seeds "$seeds" --jobs "$JOBS" --executable "$DEMOS" --out "$OUT/$name" "$@"
     "$DEMOS" collect "$OUT/$name" | tee "$OUT/$name.txt"
 }
 
@@ -276,10 +277,10 @@ regen_short_horizon() {
 }
 
 # ---- solution-concepts (docs/demos/solution-concepts.md) ----------------------------------------------------
-# Fig. 2: a sweep over seeds 0–4 in quick mode (300 outer steps for warm and cold start alike: the default 2000 did
-# not fit the compute this page was regenerated with); the pictures are seed 0's.
+# Fig. 2: a sweep over seeds 0–4 at the demo's defaults (2000 outer steps for warm and cold start alike, 1500
+# optimistic steps, 600 ascent steps; 1–1.5 min a seed on one core); the pictures are seed 0's.
 regen_solution_concepts() {
-    spread solution-concepts solution-concepts 0..4 -- --quick
+    spread solution-concepts solution-concepts 0..4
     local f
     for f in optimistic worst_case cold warm outer_loss; do cp "$OUT/solution-concepts/seed=0/$f.svg" "$IMG/solution-concepts-$f.svg"; done
 }
