@@ -170,6 +170,9 @@ struct ProgressAndCheckpointTests {
         #expect(ProgressReporter.line(label: "rings warm", done: 25, total: 100, detail: "loss 0.5", elapsed: 10)
                 == "rings warm: step 25/100  loss 0.5  elapsed 10.0s  remaining ~30.0s")
         #expect(ProgressReporter.line(label: "x", done: 0, total: 10, detail: "", elapsed: 0) == "x: step 0/10  elapsed 0.0s  remaining ~?")
+        // Resumed at step 9000 of 10000, 100 steps in 10 s since: 900 steps left at 0.1 s each (not 10 s × 900/9100).
+        #expect(ProgressReporter.line(label: "x", done: 9100, total: 10000, detail: "", elapsed: 10, since: 9000)
+                == "x: step 9100/10000  elapsed 10.0s  remaining ~90.0s")
         let quiet = CapturedConsole()
         ProgressReporter(label: "q", forced: false, console: quiet.console(terminal: false)).report(step: 3, of: 3, loss: 1)
         #expect(quiet.err.isEmpty)

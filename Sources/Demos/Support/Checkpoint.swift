@@ -65,6 +65,7 @@ func runCheckpointed<P, M, C, O>(_ solver: BilevelSolver<P, M, C, O>, name: Stri
         (state, trajectory) = saved
     }
     let progress = ctx.progress(name)
+    progress.resumedFrom = state.outerStep
     while state.outerStep < solver.maxOuterSteps {
         // A diverging run names itself, its step and what to change ("warm failed at outer step 12: …").
         do { try solver.step(&state, trajectory: &trajectory) } catch let e as BilevelError {

@@ -9,6 +9,9 @@ final class ProgressReporter {
     private let sink: @Sendable (String) -> Void
     private let start: Date
     private var lastPrint = Date.distantPast
+    /// Steps already done when this process started (a resumed run): the remaining time extrapolates only
+    /// the steps this process ran, not the time of the steps before the resume.
+    var resumedFrom = 0
 
     init(label: String, forced: Bool, console: Console = .standard) {
         self.label = label
@@ -23,15 +26,17 @@ final class ProgressReporter {
         let now = Date()
         guard now.timeIntervalSince(lastPrint) > 0.5 || done == total else { return }
         lastPrint = now
-        sink(ProgressReporter.line(label: label, done: done, total: total, detail: detail, elapsed: now.timeIntervalSince(start)))
+        sink(ProgressReporter.line(label: label, done: done, total: total, detail: detail, elapsed: now.timeIntervalSince(start),
+                                   since: resumedFrom))
     }
 
     /// Reports step `done` of `total` with the current loss.
     func report(step done: Int, of total: Int, loss: Double) { report(done, of: total, "loss \(fmt(loss, 4))") }
 
-    /// One progress line; the remaining time extrapolates the mean time per step so far.
-    static func line(label: String, done: Int, total: Int, detail: String, elapsed: Double) -> String {
-        let remaining = done > 0 ? elapsed * Double(max(total - done, 0)) / Double(done) : .nan
+    /// One progress line; the remaining time extrapolates the mean time per step of the steps run since step `since`.
+    static func line(label: String, done: Int, total: Int, detail: String, elapsed: Double, since: Int = 0) -> String {
+        let ran = done - since
+        let remaining = ran > 0 ? elapsed * Double(max(total - done, 0)) / Double(ran) : .nan
         return "\(label): step \(done)/\(total)" + (detail.isEmpty ? "" : "  \(detail)")
             + String(format: "  elapsed %.1fs  remaining ~", elapsed) + (remaining.isFinite ? String(format: "%.1fs", remaining) : "?")
     }
