@@ -141,6 +141,54 @@ struct LinearizationTests {
         #expect(held <= hvp.peakBytes, "the linearization holds \(held) B, one HVP's peak is \(hvp.peakBytes) B")
     }
 
+    /// The linearization keeps a recorded value only if some tangent formula reads it (`PrimalLog.reads`).
+    /// Here each product's operand is a large intermediate that nothing else reads: x + 1 and 2x − 3 are
+    /// made by ops whose rules read no values, so only the product's tangent formula (ẏ = ȧ ⊙ b + a ⊙ ḃ, and
+    /// likewise for ⊘, dot and matmul) keeps them. One not noted as read goes back, poisoned with NaN.
+    @Test("operands read only by a product's tangent formula are kept", arguments: ["multiply", "divide", "dot", "matmul"])
+    func productOperandsKept(_ op: String) {
+        let n = ReleaseTests.n   // n² doubles: large, so released buffers really go back
+        let f: ([Variable]) -> Variable = { p in
+            let a = p[0] + 1, b = p[0] * 2 - 3   // each read by the product below alone
+            switch op {
+            case "multiply": return (a * b).sum()
+            case "divide": return (a / (b.squared() + 1)).sum()      // b² + 1: the divisor, read by the quotient's rule
+            case "dot": return a.reshaped([n * n]).dot(b.reshaped([n * n]))
+            default: return (a.matmul(b) * 1e-2).sum()
+            }
+        }
+        var g = SeededGenerator(seed: 121)
+        let xs = [Tensor.randomNormal([n, n], standardDeviation: 0.3, using: &g)]
+        let vs = Self.directions(xs, seed: 122).map { Optional($0) }
+        let tape = Tape()
+        tape.arena.poisonsReleasedBlocks = true
+        let products = tape.linearizedGradient(of: f, at: xs).hessianVectorProduct(along: vs)
+        let same = products == Self.reference(f, xs, vs)
+        let nan = !products[0].isFinite
+        #expect(same, "\(op): a product differs from a fresh HVP's (NaN: \(nan)): an operand it reads was let go")
+    }
+
+    /// Linearizing returns every large recorded value that no tangent formula reads: a chain of additions
+    /// (whose rules read nothing) before a square holds the same bytes whatever its length, since only the
+    /// square's input and output (and the point and the cotangents the square's rule reads) stay.
+    @Test("memory: values no tangent formula reads go back, however many")
+    func unreadValuesReleased() {
+        let n = ReleaseTests.n
+        func held(chain: Int) -> Int {
+            let f: ([Variable]) -> Variable = { p in
+                var u = p[0]
+                for k in 0..<chain { u = u + Double(k + 1) }
+                return u.squared().mean()
+            }
+            var g = SeededGenerator(seed: 131)
+            let xs = [Tensor.randomNormal([n, n], standardDeviation: 0.3, using: &g)]
+            return Tape().linearizedGradient(of: f, at: xs).heldBytes
+        }
+        let short = held(chain: 1), long = held(chain: 8)
+        // Seven more values of n² doubles each would be kept if the unread ones stayed.
+        #expect(long - short < n * n * 8, "a chain of 8 additions holds \(long) B, a chain of 1 \(short) B")
+    }
+
     @Test("the dense Hessian from block products equals the column-by-column one and the closed form")
     func denseHessian() {
         var g = SeededGenerator(seed: 111)
