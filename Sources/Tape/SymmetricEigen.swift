@@ -80,23 +80,22 @@ enum TridiagonalQL {
                             // y ← Qᵀy = P₁ ⋯ P_{n−1} y.
                             for i in stride(from: n - 1, to: 0, by: -1) { reflect(y, z + i * n, h[i], i) }
                             e[0] = 0
-                            diagonalize(nil, d, e, n, rotations: &rotations)
-                            // y ← Sᵀy: each rotation as on a row of Z.
-                            for g in rotations {
-                                let a = y[g.i + 1], b = y[g.i]
-                                y[g.i + 1] = g.s * b + g.c * a
-                                y[g.i] = g.c * b - g.s * a
-                            }
+                            // y ← Sᵀy as the rotations are made.
+                            diagonalize(nil, d, e, n, y: y, rotations: &rotations)
                             // y ← Λ⁺y.
                             let tol = relativeTolerance * (0..<n).reduce(0.0) { max($0, abs(d[$1])) }
                             for k in 0..<n {
                                 if abs(d[k]) > tol { rank += 1; y[k] /= d[k] } else { y[k] = 0 }
                             }
-                            // y ← S y = G₁(⋯(G_R y)).
+                            // y ← S y = G₁(⋯(G_R y)). Reversed, a sweep's rotations climb i by one: the coordinate
+                            // one rotation writes and the next reads stays in a register.
+                            var carried = 0.0, carriedIndex = -1
                             for g in rotations.reversed() {
-                                let a = y[g.i + 1], b = y[g.i]
+                                let a = y[g.i + 1], b = g.i == carriedIndex ? carried : y[g.i]
                                 y[g.i] = g.c * b + g.s * a
-                                y[g.i + 1] = g.c * a - g.s * b
+                                carried = g.c * a - g.s * b
+                                carriedIndex = g.i + 1
+                                y[g.i + 1] = carried
                             }
                             // y ← Q y = P_{n−1}(⋯(P₁ y)).
                             for i in 1..<n { reflect(y, z + i * n, h[i], i) }
@@ -221,11 +220,11 @@ enum TridiagonalQL {
     /// Implicit QL on the tridiagonal (d, e) with Q in Z: on return d holds the eigenvalues (unsorted) and
     /// Z's columns the eigenvectors of the original matrix. A subdiagonal entry counts as zero once it is at
     /// most ε times the largest |dₗ| + |eₗ| seen so far (the EISPACK test).
-    /// With `z` nil no vectors are formed; each rotation (i, c, s), acting on columns i and i + 1 as on Z's, is
-    /// appended to `rotations` instead (S = G₁ ⋯ G_R, T = S Λ Sᵀ).
+    /// With `z` nil no vectors are formed: each rotation (i, c, s) is applied to the row vector yᵀ as to a row
+    /// of Z (making yᵀS, S = G₁ ⋯ G_R, T = S Λ Sᵀ) and appended to `rotations`.
     private static func diagonalize(_ z: UnsafeMutablePointer<Double>?, _ d: UnsafeMutablePointer<Double>,
                                     _ e: UnsafeMutablePointer<Double>, _ n: Int,
-                                    rotations: UnsafeMutablePointer<[Rotation]>? = nil) {
+                                    y: UnsafeMutablePointer<Double>? = nil, rotations: UnsafeMutablePointer<[Rotation]>? = nil) {
         for i in 1..<n { e[i - 1] = e[i] }
         e[n - 1] = 0
         var f = 0.0, tst1 = 0.0
@@ -272,8 +271,11 @@ enum TridiagonalQL {
                                 zi1[k] = s * b + c * a
                                 zi[k] = c * b - s * a
                             }
-                        } else {
-                            rotations?.pointee.append(Rotation(i: i, c: c, s: s))
+                        } else if let y, let rotations {
+                            let a = y[i + 1], b = y[i]
+                            y[i + 1] = s * b + c * a
+                            y[i] = c * b - s * a
+                            rotations.pointee.append(Rotation(i: i, c: c, s: s))
                         }
                     }
                     p = -s * s2 * c3 * el1 * e[l] / dl1
