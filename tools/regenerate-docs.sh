@@ -41,7 +41,8 @@ spread() {
     rm -rf "${OUT:?}/$name"
     mkdir -p "$OUT"
     echo "== $name: Demos sweep $sub --seeds $seeds $*" >&2
-    "$DEMOS" sweep "$sub" --seeds "$seeds" --jobs "$JOBS" --out "$OUT/$name" "$@"
+    # --executable: the runs use $DEMOS itself, also when it is a copy under another name (e.g. a pinned build).
+    "$DEMOS" sweep "$sub" --seeds "$seeds" --jobs "$JOBS" --executable "$DEMOS" --out "$OUT/$name" "$@"
     "$DEMOS" collect "$OUT/$name" | tee "$OUT/$name.txt"
 }
 
@@ -99,12 +100,18 @@ regen_two_points() {
 
 # ---- rings (docs/demos/rings.md) ----------------------------------------------------------------------------
 # Fig. 7 (2 rings), Fig. 12 (3 rings) and Fig. 13 (3 rings, two learned points with soft labels): a sweep over seeds
-# 0–4 each, warm and cold start with the same number of outer steps (RINGS_FLAGS); the pictures are seed 0's.
-# The paper-settings run (4 × 200, 30000 outer steps) is not here: it takes hours (rings.md says how to resume it).
+# 0–4 each, warm and cold start with the same number of outer steps (1000; Fig. 12 3000, RINGS_3_FLAGS: 2–4 min a
+# seed on one free core); the pictures are seed 0's.
+# The paper-settings run of Fig. 13 (4 × 200, 30000 warm outer steps: hours) runs only when RINGS_PAPER_STATE names
+# its checkpoint (STATE.warm, STATE.cold): a finished one re-renders its numbers and pictures in seconds, an
+# unfinished one continues, a missing one starts over (rings.md quotes the finished run).
 RINGS_FLAGS=(--outer-steps 1000 --cold-outer-steps 1000)
+RINGS_3_FLAGS=(--outer-steps 3000 --cold-outer-steps 3000)
+RINGS_PAPER_FLAGS=(--classes 3 --soft-labels --width 200 --depth 4 --inner-lr 0.001 --outer-lr 0.01 --outer-steps 30000
+                   --init-gain 1 --cold-outer-steps 300 --cold-inner-steps 300 --cold-inner-lr 0.02)
 regen_rings() {
     spread rings-2 rings 0..4 -- "${RINGS_FLAGS[@]}"
-    spread rings-3 rings 0..4 -- "${RINGS_FLAGS[@]}" --classes 3
+    spread rings-3 rings 0..4 -- "${RINGS_3_FLAGS[@]}" --classes 3
     spread rings-3-soft rings 0..4 -- "${RINGS_FLAGS[@]}" --classes 3 --soft-labels
     mkdir -p "$OUT/rings"
     local f
@@ -112,6 +119,12 @@ regen_rings() {
     for f in warm cold warm_retrained; do cp "$OUT/rings-3/seed=0/$f.svg" "$OUT/rings/3_$f.svg"; done
     for f in warm cold warm_retrained soft_labels; do cp "$OUT/rings-3-soft/seed=0/$f.svg" "$OUT/rings/3soft_$f.svg"; done
     pictures rings warm cold warm_retrained outer_loss 3_warm 3_cold 3_warm_retrained 3soft_warm 3soft_cold 3soft_warm_retrained 3soft_soft_labels
+    if [ -n "${RINGS_PAPER_STATE:-}" ]; then
+        demo rings-paper3soft rings "${RINGS_PAPER_FLAGS[@]}" --checkpoint "$RINGS_PAPER_STATE" --checkpoint-every 50 --resume
+        for f in warm cold warm_retrained soft_labels; do cp "$OUT/rings-paper3soft/$f.svg" "$IMG/rings-paper3soft_$f.svg"; done
+    else
+        echo "== rings: the paper-settings run skipped (RINGS_PAPER_STATE unset; rings.md says how to run it)" >&2
+    fi
 }
 
 # ---- kaczmarz (docs/demos/kaczmarz.md) ----------------------------------------------------------------------
@@ -276,10 +289,10 @@ regen_short_horizon() {
 }
 
 # ---- solution-concepts (docs/demos/solution-concepts.md) ----------------------------------------------------
-# Fig. 2: a sweep over seeds 0–4 in quick mode (300 outer steps for warm and cold start alike: the default 2000 did
-# not fit the compute this page was regenerated with); the pictures are seed 0's.
+# Fig. 2: a sweep over seeds 0–4 at the demo's defaults (2000 outer steps for warm and cold start alike, 1500
+# optimistic steps, 600 ascent steps; 1–1.5 min a seed on one core); the pictures are seed 0's.
 regen_solution_concepts() {
-    spread solution-concepts solution-concepts 0..4 -- --quick
+    spread solution-concepts solution-concepts 0..4
     local f
     for f in optimistic worst_case cold warm outer_loss; do cp "$OUT/solution-concepts/seed=0/$f.svg" "$IMG/solution-concepts-$f.svg"; done
 }
