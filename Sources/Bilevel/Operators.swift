@@ -75,10 +75,12 @@ public final class LocalDerivatives<P: BilevelProblem> {
         var h = linearized().hessian(ofInput: 1)
         productCount += n
         // Symmetrize: the two halves differ only by rounding.
-        for i in 0..<n { for j in (i + 1)..<max(i + 1, n) {
-            let s = 0.5 * (h.scalars[i * n + j] + h.scalars[j * n + i])
-            h.scalars[i * n + j] = s; h.scalars[j * n + i] = s
-        } }
+        h.scalars.withUnsafeMutableBufferPointer { h in
+            for i in 0..<n { for j in (i + 1)..<max(i + 1, n) {
+                let s = 0.5 * (h[i * n + j] + h[j * n + i])
+                h[i * n + j] = s; h[j * n + i] = s
+            } }
+        }
         return h
     }
 

@@ -20,50 +20,15 @@ public enum LinearAlgebraError: Error, CustomStringConvertible, Equatable {
 /// Small dense linear algebra on rank-2 `Tensor`s (the sizes a bilevel problem's exact
 /// hypergradient needs: up to a few hundred unknowns).
 public enum LinearAlgebra {
-    /// Eigendecomposition of a symmetric (n, n) matrix, A = V diag(μ) Vᵀ, by cyclic Jacobi
-    /// rotations (accurate to rounding for every eigenvalue, also the tiny ones, which is what a
-    /// pseudoinverse needs). Eigenvalues ascending; eigenvectors are the columns of `vectors`.
-    public static func symmetricEigen(_ a: Tensor, maxSweeps: Int = 60) -> (values: [Double], vectors: Tensor) {
+    /// Eigendecomposition of a symmetric (n, n) matrix, A = V diag(μ) Vᵀ (both triangles averaged first), by
+    /// Householder tridiagonalization and implicit QL (`TridiagonalQL`): every eigenvalue within a small
+    /// multiple of ε‖A‖ of an exact one. Eigenvalues ascending; eigenvectors are the columns of `vectors`.
+    public static func symmetricEigen(_ a: Tensor) -> (values: [Double], vectors: Tensor) {
         require(a.rank == 2 && a.shape.rows == a.shape.cols, "symmetricEigen: needs a square matrix, got shape \(a.shape)")
         let n = a.shape.rows
-        var m = a.scalars
-        var v = Tensor.identity(n).scalars
-        // Symmetrize to remove rounding asymmetry of Hessians built column by column.
-        for i in 0..<n { for j in (i + 1)..<n { let s = 0.5 * (m[i * n + j] + m[j * n + i]); m[i * n + j] = s; m[j * n + i] = s } }
-        for _ in 0..<maxSweeps {
-            var off = 0.0, diag = 0.0
-            for i in 0..<n { diag += m[i * n + i] * m[i * n + i]; for j in (i + 1)..<n { off += m[i * n + j] * m[i * n + j] } }
-            if off <= 1e-30 * diag || off == 0 { break }
-            for p in 0..<n {
-                for q in (p + 1)..<n {
-                    let apq = m[p * n + q]
-                    if apq == 0 { continue }
-                    // Rotation angle that zeroes m[p][q]: tan 2θ = 2 a_pq / (a_qq − a_pp), the stable small root.
-                    let theta = (m[q * n + q] - m[p * n + p]) / (2 * apq)
-                    let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
-                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                    for k in 0..<n {   // columns p and q
-                        let mkp = m[k * n + p], mkq = m[k * n + q]
-                        m[k * n + p] = c * mkp - s * mkq
-                        m[k * n + q] = s * mkp + c * mkq
-                    }
-                    for k in 0..<n {   // rows p and q
-                        let mpk = m[p * n + k], mqk = m[q * n + k]
-                        m[p * n + k] = c * mpk - s * mqk
-                        m[q * n + k] = s * mpk + c * mqk
-                    }
-                    for k in 0..<n {
-                        let vkp = v[k * n + p], vkq = v[k * n + q]
-                        v[k * n + p] = c * vkp - s * vkq
-                        v[k * n + q] = s * vkp + c * vkq
-                    }
-                }
-            }
-        }
-        let order = (0..<n).sorted { m[$0 * n + $0] < m[$1 * n + $1] }
-        var vectors = Tensor.zeros([n, n])
-        for (newCol, old) in order.enumerated() { for k in 0..<n { vectors.scalars[k * n + newCol] = v[k * n + old] } }
-        return (order.map { m[$0 * n + $0] }, vectors)
+        let (values, z) = a.scalars.withUnsafeBufferPointer { TridiagonalQL.eigen($0.baseAddress!, n: n) }
+        // z is column-major: its transpose is V row-major.
+        return (values, Tensor(shape: [n, n], scalars: z).transposed())
     }
 
     /// The default pseudoinverse cut-off: singular values ≤ max(m, n) · ε · σ_max count as zero
@@ -130,18 +95,41 @@ public enum LinearAlgebra {
     /// Pseudoinverse of a symmetric matrix from its eigendecomposition: Σ over |μ| > tol·max|μ| of
     /// v vᵀ / μ. Returns H⁺ and the rank kept.
     public static func pseudoinverse(symmetric h: Tensor, relativeTolerance: Double? = nil) -> (inverse: Tensor, rank: Int) {
-        let (mu, vecs) = symmetricEigen(h)
+        require(h.rank == 2 && h.shape.rows == h.shape.cols, "pseudoinverse(symmetric:): needs a square matrix, got shape \(h.shape)")
         let n = h.shape.rows
+        let (mu, z) = h.scalars.withUnsafeBufferPointer { TridiagonalQL.eigen($0.baseAddress!, n: n) }
         let scale = mu.map(abs).max() ?? 0
         let tol = (relativeTolerance ?? defaultRelativeTolerance(rows: n, cols: n)) * scale
-        var out = Tensor.zeros([n, n])
+        var out = [Double](repeating: 0, count: n * n)
         var rank = 0
-        for k in 0..<n where abs(mu[k]) > tol {
-            rank += 1
-            let inv = 1 / mu[k]
-            for i in 0..<n { let vik = vecs.scalars[i * n + k] * inv; for j in 0..<n { out.scalars[i * n + j] += vik * vecs.scalars[j * n + k] } }
+        z.withUnsafeBufferPointer { zb in
+            out.withUnsafeMutableBufferPointer { ob in
+                let z = zb.baseAddress!, o = ob.baseAddress!
+                for k in 0..<n where abs(mu[k]) > tol {
+                    rank += 1
+                    let inv = 1 / mu[k], v = z + k * n   // eigenvector k: column k of V, contiguous in z
+                    for i in 0..<n { let vik = v[i] * inv, row = o + i * n; for j in 0..<n { row[j] += vik * v[j] } }
+                }
+            }
         }
-        return (out, rank)
+        return (Tensor(shape: [n, n], scalars: out), rank)
+    }
+
+    /// H⁺b for a symmetric (n, n) H and b of n elements (any shape, kept): the minimum-norm least-squares
+    /// solution of H x = b, Σ over |μ| > tol·max|μ| of v (vᵀb)/μ (tol as in `pseudoinverse(symmetric:)`),
+    /// carried through the eigendecomposition's factors without forming H⁺ or the eigenvectors. Returns it
+    /// and the rank kept.
+    public static func pseudoinverse(symmetric h: Tensor, times b: Tensor, relativeTolerance: Double? = nil) -> (product: Tensor, rank: Int) {
+        require(h.rank == 2 && h.shape.rows == h.shape.cols, "pseudoinverse(symmetric:times:): needs a square matrix, got shape \(h.shape)")
+        let n = h.shape.rows
+        require(b.count == n, "pseudoinverse(symmetric:times:): matrix \(h.shape) and vector \(b.shape) do not fit")
+        let tol = relativeTolerance ?? defaultRelativeTolerance(rows: n, cols: n)
+        let (x, rank) = h.scalars.withUnsafeBufferPointer { hp in
+            b.scalars.withUnsafeBufferPointer { bp in
+                TridiagonalQL.pseudoinverseProduct(hp.baseAddress!, n: n, bp.baseAddress!, relativeTolerance: tol)
+            }
+        }
+        return (Tensor(shape: b.shape, scalars: x), rank)
     }
 
     /// Lower-triangular L with A = L Lᵀ for a symmetric positive definite (n, n) matrix.

@@ -8,10 +8,18 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
     public private(set) var shape: Shape
     /// The elements in row-major order.
     public var scalars: [Double] {
-        didSet {
-            require(scalars.count == shape.count,
-                         "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(shape.count) needed)")
-        }
+        get { storage }
+        set { storage = newValue; checkCount() }
+        // In place: `t.scalars[i] = x` from another module must not copy the array. With a `didSet` observer
+        // the compiler's cross-module code read the array, wrote the element into a copy and set it back.
+        _modify { yield &storage; checkCount() }
+    }
+    /// The storage behind `scalars`.
+    @usableFromInline var storage: [Double]
+
+    @inline(__always) private func checkCount() {
+        require(storage.count == shape.count,
+                "Tensor: \(storage.count) scalars do not fill shape \(shape) (\(shape.count) needed)")
     }
 
     /// A tensor of `shape` holding `scalars` (row-major; the count must match).
@@ -19,7 +27,7 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
         require(scalars.count == shape.count,
                      "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(shape.count) needed)")
         self.shape = shape
-        self.scalars = scalars
+        self.storage = scalars
     }
 
     /// A tensor whose shape is given as a list of dimensions, e.g. `Tensor(shape: dims, scalars: …)` with

@@ -141,6 +141,58 @@ struct LinearizationTests {
         #expect(held <= hvp.peakBytes, "the linearization holds \(held) B, one HVP's peak is \(hvp.peakBytes) B")
     }
 
+    /// The linearization keeps a recorded value only if some tangent formula reads it (`PrimalLog.reads`).
+    /// Here each product's operands are large intermediates that nothing else reads: x + 1 and 2x − 3 are
+    /// made by ops whose rules read no values, so only the product's tangent formulas (ẏ = ȧ ⊙ b + a ⊙ ḃ, and
+    /// the VJP's ȧ = ȳ ⊙ b with ȳ carrying a tangent; likewise for ⊘, dot and matmul) keep them. The product
+    /// feeds a square, so its tangent reaches the gradient (into a plain sum, ẏ would be dead and a lost b
+    /// harmless). An operand not noted as read goes back, poisoned with NaN.
+    @Test("operands read only by a product's tangent formula are kept", arguments: ["multiply", "divide", "dot", "matmul"])
+    func productOperandsKept(_ op: String) {
+        let n = ReleaseTests.n   // n² doubles: large, so released buffers really go back
+        let f: ([Variable]) -> Variable = { p in
+            let a = p[0] + 1, b = p[0] * 2 - 3   // each read by the product below alone
+            switch op {
+            case "multiply": return (a * b).squared().sum()
+            case "divide": return (a / (b * 0.5 + 4)).squared().sum()   // the divisor b/2 + 4, read by the quotient alone
+            case "dot": return a.reshaped([n * n]).dot(b.reshaped([n * n])).squared()
+            default: return (a.matmul(b) * 1e-2).squared().sum()
+            }
+        }
+        var g = SeededGenerator(seed: 121)
+        let xs = [Tensor.randomNormal([n, n], standardDeviation: 0.3, using: &g)]
+        let vs = Self.directions(xs, seed: 122).map { Optional($0) }
+        let tape = Tape()
+        tape.arena.poisonsReleasedBlocks = true
+        let products = tape.linearizedGradient(of: f, at: xs).hessianVectorProduct(along: vs)
+        let same = products == Self.reference(f, xs, vs)
+        let nan = !products[0].isFinite
+        #expect(same, "\(op): a product differs from a fresh HVP's (NaN: \(nan)): an operand it reads was let go")
+    }
+
+    /// Linearizing returns every large buffer no tangent formula reads (`Arena.releaseHeldBlocks(except:)`),
+    /// whatever the recording's own sweep still held at its end: here the gradient, one n² buffer per input
+    /// (ū scaled by cᵢ, which no product reads). With k inputs x₁ … x_k entering f = mean((Σ cᵢxᵢ + 1)²) through
+    /// scalings and additions (rules that read nothing), three more inputs must add their three copies of the
+    /// point and nothing else; kept gradients would add three more buffers.
+    @Test("memory: a linearization returns what no tangent formula reads, such as the gradient")
+    func unreadBuffersReleased() {
+        let n = ReleaseTests.n   // n² doubles: large blocks, counted exactly by heldBytes
+        func held(inputs k: Int) -> Int {
+            let f: ([Variable]) -> Variable = { p in
+                var u = p[0] * 0.5
+                for i in 1..<k { u = u + p[i] * (0.5 + Double(i)) }
+                return (u + 1).squared().mean()
+            }
+            var g = SeededGenerator(seed: 131)
+            let xs = (0..<k).map { _ in Tensor.randomNormal([n, n], standardDeviation: 0.3, using: &g) }
+            return Tape().linearizedGradient(of: f, at: xs).heldBytes
+        }
+        let one = held(inputs: 1), four = held(inputs: 4), block = n * n * 8
+        #expect(four - one >= 3 * block && four - one < 4 * block,
+                "one input: \(one) B held, four: \(four) B; three copies of the point are \(3 * block) B")
+    }
+
     @Test("the dense Hessian from block products equals the column-by-column one and the closed form")
     func denseHessian() {
         var g = SeededGenerator(seed: 111)

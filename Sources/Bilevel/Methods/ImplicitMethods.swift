@@ -5,7 +5,7 @@ import Layers
 /// The canonical ("exact") hypergradient: v = H⁺ ∂J_out/∂w with H⁺ the Moore–Penrose pseudoinverse of
 /// the dense Hessian, i.e. the minimum-norm response Jacobian ∂w*/∂λ = −H⁺M.
 ///
-/// Cost: n Hessian-vector products and an O(n³) Jacobi eigendecomposition, so it refuses inner problems
+/// Cost: n Hessian-vector products and an O(n³) eigendecomposition, so it refuses inner problems
 /// with more than `maxWeights` parameters (default 400). Tolerance **(ours)**: eigenvalues with
 /// |μ| ≤ 1e-10 · max|μ| count as zero. A Hessian assembled from products carries rounding errors near
 /// 1e-15 · ‖H‖, which the textbook n·ε cut-off would treat as curvature; 1e-10 keeps every genuine
@@ -34,10 +34,10 @@ public struct ExactHypergradient: ImplicitHypergradientMethod {
         }
         let h = d.denseHessian()
         guard h.isFinite else { throw BilevelError("exact: the Hessian of the inner objective is not finite") }
-        let (pinv, rank) = LinearAlgebra.pseudoinverse(symmetric: h, relativeTolerance: relativeTolerance)
+        let (v, rank) = LinearAlgebra.pseudoinverse(symmetric: h, times: b, relativeTolerance: relativeTolerance)
         diag.rank = rank
         diag.iterations = n
-        return pinv.matmul(b.reshaped([n, 1])).reshaped([n])
+        return v
     }
 }
 

@@ -24,6 +24,8 @@ public struct TargetDistillation<M: Model>: BilevelProblem {
     public let weightsSeed: UInt64
     /// Φ and Φ⁺ for the closed-form inner solution (nil when the model is not linear in its parameters).
     let features: (phi: Tensor, pinv: Tensor)?
+    /// Φ(x°) of the original inputs, for a model linear in w (nil otherwise).
+    let originalFeatures: Tensor?
 
     /// Learned points at `learnedInputs` (n, d); original inputs (m, d) and targets (m) or (m, 1); λ₀ (n) defaults to zeros.
     public init(model: M, learnedInputs: Tensor, originalInputs: Tensor, originalTargets: Tensor,
@@ -41,8 +43,10 @@ public struct TargetDistillation<M: Model>: BilevelProblem {
         if let linear = model as? any LinearInParameters {
             let phi = linear.featureMatrix(learnedInputs)
             features = (phi, LinearAlgebra.pseudoinverse(phi).inverse)
+            originalFeatures = linear.featureMatrix(originalInputs)
         } else {
             features = nil
+            originalFeatures = nil
         }
     }
 
@@ -55,12 +59,20 @@ public struct TargetDistillation<M: Model>: BilevelProblem {
     /// (1/n) Σᵢ (f(xᵢ; w) − λᵢ)²; t is unused.
     public func innerObjective(lambda: Variable, weights: Variable, step: Int) -> Variable {
         let n = learnedInputs.shape.rows
-        return Loss.meanSquaredError(model(weights.constant(learnedInputs), parameters: weights), lambda.reshaped([n, 1]))
+        return Loss.meanSquaredError(prediction(weights, at: learnedInputs, features: features?.phi), lambda.reshaped([n, 1]))
     }
 
     /// (1/m) Σⱼ (f(x°ⱼ; w) − y°ⱼ)².
     public func outerObjective(lambda: Variable, weights: Variable) -> Variable {
-        Loss.meanSquaredError(model(weights.constant(originalInputs), parameters: weights), originalTargets)
+        Loss.meanSquaredError(prediction(weights, at: originalInputs, features: originalFeatures), originalTargets)
+    }
+
+    /// f(x; w), shape (n, 1). For a model linear in w it is Φ(x)·w with Φ(x) made once in `init`: Φ depends on
+    /// neither λ nor w, so recording its features op by op at every evaluation would only repeat work (for
+    /// `FourierRegressor` the same bits: the same sines, cosines and products, then the same matrix product).
+    private func prediction(_ weights: Variable, at x: Tensor, features phi: Tensor?) -> Variable {
+        guard let phi else { return model(weights.constant(x), parameters: weights) }
+        return weights.constant(phi).matmul(weights.reshaped([phi.shape.cols, 1]))
     }
 
     /// The fitted curve f(x; w) at the given inputs (k, d) → k values.

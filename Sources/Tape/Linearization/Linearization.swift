@@ -70,22 +70,44 @@ public struct Linearization {
         guard let position = record.resultNodes.firstIndex(of: record.inputNodes[i]) else {
             fatalError("hessian(ofInput:): input \(i) is not among the inputs the linearization differentiates (wrt)")
         }
-        let shape = record.inputShapes[i], n = shape.count
-        var h = Tensor.zeros([n, n])
+        let n = record.inputShapes[i].count, per = record.resultNodes.count
+        var h = [Double](repeating: 0, count: n * n)
         var start = 0
         while start < n {
             let columns = start..<min(start + maximumBlockWidth, n)
-            let units: [[Tensor?]] = columns.map { j in
-                var e = Tensor.zeros(shape)
-                e.scalars[j] = 1
-                return record.inputShapes.indices.map { $0 == i ? e : nil }
-            }
-            for (j, products) in zip(columns, hessianMatrixProduct(along: units)) {
-                for r in 0..<n { h.scalars[r * n + j] = products[position].scalars[r] }
+            setUnitDirections(columns, input: i)
+            // The sweep's products go straight into H's columns. The unit directions and the products are the
+            // record's, reused by the next sweep and the next linearization on this tape: on a problem this
+            // size making them, and regrouping the products by direction, cost nearly as much as the sweep.
+            tape.replay(record, block: record.unitDirections, into: &record.blockProducts)
+            h.withUnsafeMutableBufferPointer { h in
+                for (b, j) in columns.enumerated() {
+                    record.blockProducts[b * per + position].scalars.withUnsafeBufferPointer { column in
+                        for r in 0..<n { h[r * n + j] = column[r] }
+                    }
+                }
             }
             start = columns.upperBound
         }
-        return h
+        return Tensor(shape: [n, n], scalars: h)
+    }
+
+    /// Sets `record.unitDirections` to e_j along input i (nil for the other inputs), one per j in `columns`,
+    /// overwriting the tensors already there when their shapes fit.
+    private func setUnitDirections(_ columns: Range<Int>, input i: Int) {
+        let shape = record.inputShapes[i], inputs = record.inputShapes.count
+        if record.unitDirections.count > columns.count { record.unitDirections.removeLast(record.unitDirections.count - columns.count) }
+        for (b, j) in columns.enumerated() {
+            if b < record.unitDirections.count, record.unitDirections[b].count == inputs, record.unitDirections[b][i]?.shape == shape {
+                for m in 0..<inputs where m != i { record.unitDirections[b][m] = nil }
+                record.unitDirections[b][i]!.scalars.withUnsafeMutableBufferPointer { e in e.update(repeating: 0); e[j] = 1 }
+            } else {
+                var e = Tensor.zeros(shape)
+                e.scalars[j] = 1
+                let unit = (0..<inputs).map { $0 == i ? e : nil }
+                if b < record.unitDirections.count { record.unitDirections[b] = unit } else { record.unitDirections.append(unit) }
+            }
+        }
     }
 
     /// The most directions one sweep of `hessianMatrixProduct(along:)` carries: 32, or fewer when their
@@ -130,6 +152,10 @@ final class LinearizationRecord {
     /// The cotangents' tangents during a product, and whether each belongs to its node alone.
     var adjointTangent: [UnsafeMutablePointer<Double>?] = []
     var adjointTangentOwned: [Bool] = []
+    /// `Linearization.hessian(ofInput:)`'s unit directions and one sweep's products, kept for its next sweep
+    /// (at most 32 directions: 32 · (n + the other results' sizes) doubles).
+    var unitDirections: [[Tensor?]] = []
+    var blockProducts: [Tensor] = []
 }
 
 extension Tape {
