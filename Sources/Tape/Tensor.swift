@@ -179,19 +179,11 @@ extension Tensor {
 
     /// ⟨a, b⟩ = Σᵢ aᵢ bᵢ over all elements (shapes must match), summed in four interleaved partial sums
     /// (elements i ≡ 0, 1, 2, 3 mod 4, then (s₀ + s₁) + (s₂ + s₃)): four independent chains of additions run
-    /// at once instead of one, and the rounding error grows no faster than the one-by-one sum's.
+    /// at once instead of one, and the rounding error grows no faster than the one-by-one sum's (`Kernels.dot`).
     public func dot(_ other: Tensor) -> Double {
         require(shape == other.shape, "Tensor.dot: shapes \(shape) and \(other.shape) differ")
-        let n = count
         return scalars.withUnsafeBufferPointer { x in other.scalars.withUnsafeBufferPointer { y in
-            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-            var i = 0
-            while i + 4 <= n {
-                s0 += x[i] * y[i]; s1 += x[i + 1] * y[i + 1]; s2 += x[i + 2] * y[i + 2]; s3 += x[i + 3] * y[i + 3]
-                i += 4
-            }
-            while i < n { s0 += x[i] * y[i]; i += 1 }
-            return (s0 + s1) + (s2 + s3)
+            x.isEmpty ? 0 : Kernels.dot(x.baseAddress!, y.baseAddress!, count: x.count)
         } }
     }
 
