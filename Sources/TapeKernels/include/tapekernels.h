@@ -109,7 +109,8 @@ void tk_copy(double *dst, const double *src, long n);
 int tk_pool_threads(void);
 
 /* Runs fn(ctx, tid, n) for tid = 0 … n−1 with n ≤ nthreads (tid 0 on the calling thread) and returns
- * n when all are done. When the pool is busy with another caller, runs fn(ctx, 0, 1) alone. */
+ * n when all are done. n counts the workers that started within a few microseconds (one that is not running
+ * is left out, not waited for). When the pool is busy with another caller, runs fn(ctx, 0, 1) alone. */
 typedef void (*tk_task_fn)(void *ctx, int tid, int nthreads);
 int tk_pool_run(int nthreads, tk_task_fn fn, void *ctx);
 
