@@ -117,7 +117,7 @@ extension Tape {
 
     /// Writes the adjoints (or their tangents) of `nodes` into `out`, reusing its tensors when their
     /// shapes match (absent adjoints are zeros).
-    private func store(_ nodes: [Int], tangents: Bool, into out: inout [Tensor]) {
+    func store(_ nodes: [Int], tangents: Bool, into out: inout [Tensor]) {
         if out.count > nodes.count { out.removeLast(out.count - nodes.count) }
         for (i, node) in nodes.enumerated() {
             let shape = values[node].shape

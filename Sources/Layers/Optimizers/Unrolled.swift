@@ -11,7 +11,19 @@ public typealias InnerObjective = (_ lambda: Variable, _ weights: Variable, _ st
 package struct UnrollingTapes {
     package let gradient: Tape
     package let step: Tape
+    /// One tape per step of a short segment, each holding that step's linearized gradient until the sweep back.
+    package let linearizations = TapeShelf()
     package init(gradient: Tape = Tape(), step: Tape = Tape()) { self.gradient = gradient; self.step = step }
+}
+
+/// Tapes made on demand and kept for the next call.
+package final class TapeShelf {
+    private var tapes: [Tape] = []
+    /// The i-th tape (made on first use).
+    package subscript(i: Int) -> Tape {
+        while tapes.count <= i { tapes.append(Tape()) }
+        return tapes[i]
+    }
 }
 
 /// Differentiation through K optimizer steps  s_{t+1} = Φ(s_t, ∇_w J(λ, w_t, t), h, t),  s = (w, slots).
@@ -23,7 +35,9 @@ package struct UnrollingTapes {
 ///
 /// Memory: storing every state costs K · (2 + stateCount) · n doubles (states and gradients). With
 /// `checkpointInterval` = c only every c-th state is kept and each segment is recomputed in the reverse
-/// pass: (K/c + c) · (2 + stateCount) · n doubles, minimal at c ≈ √K, for one extra forward pass.
+/// pass: (K/c + c) · (2 + stateCount) · n doubles, minimal at c ≈ √K, for one extra forward pass. A last
+/// segment of at most 16 steps also keeps each step's linearized gradient (about 0.8× one HVP's tape each), so its
+/// Hessian-vector products replay only their tangent half (same bits as fresh ones).
 /// Recomputation runs the same operations in the same order, so results are bit-identical.
 public struct UnrolledOptimization<O: Optimizer>: Sendable {
     /// The optimizer whose steps are differentiated through.
@@ -98,11 +112,23 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
         let lastStart = steps == 0 ? 0 : (steps - 1) / interval * interval
         var checkpoints: [OptimizerState] = [initial]
         var lastStates: [OptimizerState] = [], lastGradients: [Tensor] = []
+        var lastLinearizations: [Linearization] = []
+        // A segment of at most `linearizedSegment` steps is swept back through linearizations recorded in the
+        // forward pass (one tape per step): each step's H·ḡ is then the tangent half of its sweep alone (6 matrix
+        // products per dense layer against a fresh HVP's 8, no primal rework), with the same bits. Longer segments
+        // would hold a tape per step, so they take fresh HVPs.
+        let linearizeLast = steps - lastStart <= Self.linearizedSegment
         var state = initial
         for t in 0..<steps {
             if t >= lastStart { lastStates.append(state) }
-            let g = try advance(&state, objective, lambda, tapes)
-            if t >= lastStart { lastGradients.append(g) }
+            if t >= lastStart && linearizeLast {
+                let l = try advanceLinearized(&state, objective, lambda, tapes, tape: tapes.linearizations[t - lastStart])
+                lastLinearizations.append(l)
+                lastGradients.append(l.gradients[1])
+            } else {
+                let g = try advance(&state, objective, lambda, tapes)
+                if t >= lastStart { lastGradients.append(g) }
+            }
             if (t + 1) % interval == 0 && t + 1 < steps { checkpoints.append(state) }
         }
         let final = state
@@ -117,10 +143,11 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
         var products: [Tensor] = []   // (∂²J/∂λ∂w·ḡ, ∂²J/∂w²·ḡ) of the current step, reused
         // Reverse, segment by segment: the last from the forward's record, the others recomputed from their start.
         for (segment, start) in checkpoints.enumerated().reversed() {
-            var states: [OptimizerState] = [], gradients: [Tensor] = []
+            var states: [OptimizerState] = [], gradients: [Tensor] = [], linearizations: [Linearization] = []
             if segment == checkpoints.count - 1 {
                 swap(&states, &lastStates)
                 swap(&gradients, &lastGradients)
+                swap(&linearizations, &lastLinearizations)
             } else {
                 let end = start.iteration + interval
                 var s = start
@@ -130,14 +157,18 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
                 }
                 peak = max(peak, segment + 1 + states.count)
             }
-            for (st, g) in zip(states, gradients).reversed() {
+            for (k, (st, g)) in zip(states, gradients).enumerated().reversed() {
                 let inputs = [st.weights] + st.slots + [g, optimizer.hyperparameters]
                 let opt = optimizer
                 let r = tapes.step.vjp(of: { opt.stepOutputs($0, iteration: st.iteration) }, at: inputs,
                                     cotangents: [wBar] + slotBars)
                 let gBar = r.cotangents[1 + m]
-                tapes.gradient.hessianVectorProduct(of: { objective($0[0], $0[1], st.iteration - initial.iteration) },
-                                             at: [lambda, st.weights], along: [nil, gBar], into: &products)
+                if k < linearizations.count {
+                    linearizations[k].hessianVectorProduct(along: [nil, gBar], into: &products)
+                } else {
+                    tapes.gradient.hessianVectorProduct(of: { objective($0[0], $0[1], st.iteration - initial.iteration) },
+                                                 at: [lambda, st.weights], along: [nil, gBar], into: &products)
+                }
                 lambdaBar = lambdaBar + products[0]
                 wBar = r.cotangents[0] + products[1]
                 slotBars = Array(r.cotangents[1..<1 + m])
@@ -173,6 +204,22 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
         }
         g.lambda = g.lambda + directLambda
         return (value, g)
+    }
+
+    /// Segments of at most this many steps are swept back through linearizations kept from the forward pass.
+    static var linearizedSegment: Int { 16 }
+
+    /// One step as `advance`, with J's gradient linearized on `tape` (returned: its `gradients[1]` is ∂J/∂w).
+    private func advanceLinearized(_ s: inout OptimizerState, _ objective: InnerObjective, _ lambda: Tensor,
+                                   _ tapes: UnrollingTapes, tape: Tape) throws -> Linearization {
+        let t = s.iteration
+        let l = tape.linearizedGradient(of: { objective($0[0], $0[1], t) }, at: [lambda, s.weights])
+        guard l.value.isFinite, l.gradients[1].isFinite else {
+            throw TrainingError.diverged("the inner loss", step: t, value: l.value,
+                                         hint: "lower the inner learning rate (now \(optimizer.learningRate))")
+        }
+        optimizer.update(&s, gradient: l.gradients[1], tape: tapes.step)
+        return l
     }
 
     /// One step: the gradient at the current state (returned), then the optimizer update.

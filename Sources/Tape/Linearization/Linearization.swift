@@ -23,6 +23,9 @@ public struct Linearization {
     /// Bytes the linearization holds on its tape between products: the primal values and cotangents its
     /// tangent formulas read, its copy of the point, and the small buffers of the recording.
     public let heldBytes: Int
+    /// ∇f at the point for the inputs in `wrt` (the primal half of the recorded sweep, copied out before its
+    /// buffers went back): what an optimizer step needs from the same call that linearizes.
+    package let gradients: [Tensor]
     let tape: Tape
     let generation: UInt32
     let record: LinearizationRecord
@@ -197,10 +200,13 @@ extension Tape {
         record.inputNodes = inputNodes.map(Int.init)
         record.resultNodes = resultNodes
         record.inputShapes = xs.map(\.shape)
+        var gradients: [Tensor] = []
+        store(resultNodes, tangents: false, into: &gradients)
         // Keep what a product reads (and the point itself); return every other large buffer.
         arena.releaseHeldBlocks(except: log.reads.union(copies))
         arena.pinHeldBlocks()
         planTangentReleases(record)
-        return Linearization(value: values[out].p[0], heldBytes: arena.inUse * 8, tape: self, generation: generation, record: record)
+        return Linearization(value: values[out].p[0], heldBytes: arena.inUse * 8, gradients: gradients, tape: self,
+                             generation: generation, record: record)
     }
 }
