@@ -207,17 +207,7 @@ extension Tape {
             }
             return
         }
-        if !adjointOwned[j] {
-            if arena.isUnique(adj.p, count: n) && (adj.t == nil || arena.isUnique(adj.t!, count: n))
-                && !(primalLog?.reads.contains(adj.p) ?? false) {
-                adjointOwned[j] = true   // the lender is done with it: add in place
-            } else {   // copy a borrowed buffer before adding into it
-                let borrowed = adj
-                adj = copyOf(borrowed)
-                release(borrowed)
-                adjointOwned[j] = true
-            }
-        }
+        if !adjointOwned[j] { adj = owned(adj, of: j) }
         if primal { Kernels.accumulate(c.p, shape: c.shape, into: adj.p, shape: target) }
         if let ct = c.t {
             if adj.t == nil { adj.t = arena.allocateZeroed(n) }
@@ -225,6 +215,20 @@ extension Tape {
         }
         adjoints[j] = adj
         consume(c, borrowsP, borrowsT)
+    }
+
+    /// Node j's borrowed adjoint `adj`, made its own before something is added into it: kept when the lender
+    /// is done with it (and no tangent formula of a linearization being recorded read it), else copied.
+    private func owned(_ adj: Slot, of j: Int) -> Slot {
+        adjointOwned[j] = true
+        let n = adj.count
+        if arena.isUnique(adj.p, count: n) && (adj.t == nil || arena.isUnique(adj.t!, count: n))
+            && !(primalLog?.reads.contains(adj.p) ?? false) {
+            return adj   // the lender is done with it: add in place
+        }
+        let copy = copyOf(adj)   // copy a borrowed buffer before adding into it
+        release(adj)
+        return copy
     }
 
     /// Adds cotangent `g` of a slice into the block it was sliced from of node j's adjoint (`Rules.vjp`'s
@@ -244,17 +248,7 @@ extension Tape {
             adjointOwned[j] = true
             return
         }
-        if !adjointOwned[j] {
-            if arena.isUnique(adj.p, count: n) && (adj.t == nil || arena.isUnique(adj.t!, count: n))
-                && !(primalLog?.reads.contains(adj.p) ?? false) {
-                adjointOwned[j] = true
-            } else {
-                let borrowed = adj
-                adj = copyOf(borrowed)
-                release(borrowed)
-                adjointOwned[j] = true
-            }
-        }
+        if !adjointOwned[j] { adj = owned(adj, of: j) }
         if primal { Kernels.addBlock(axis: ax, start: start, count: count, rows: rows, cols: cols, full: adj.p, block: g.p) }
         if let gt = g.t {
             if adj.t == nil { adj.t = arena.allocateZeroed(n) }

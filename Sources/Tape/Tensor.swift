@@ -24,10 +24,9 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
 
     /// A tensor of `shape` holding `scalars` (row-major; the count must match).
     public init(shape: Shape, scalars: [Double]) {
-        require(scalars.count == shape.count,
-                     "Tensor: \(scalars.count) scalars do not fill shape \(shape) (\(shape.count) needed)")
         self.shape = shape
         self.storage = scalars
+        checkCount()
     }
 
     /// A tensor whose shape is given as a list of dimensions, e.g. `Tensor(shape: dims, scalars: …)` with

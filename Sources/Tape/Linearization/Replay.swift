@@ -170,7 +170,9 @@ extension Tape {
                 }
             case .slice(let axis, let start, _):   // as the sweep: added into the block, no zero padding
                 let a = Int(operand0[i])
-                if needsGradient[a], let gt = g.t { addTangentBlock(gt, count: g.shape.dimension(axis), into: a, axis: axis, start: start, r, k) }
+                if needsGradient[a], let gt = g.t {
+                    addTangentBlock(gt, count: g.shape.dimension(axis), blockCount: g.count, into: a, axis: axis, start: start, r, k)
+                }
             case let op:
                 let a = Int(operand0[i]), b = Int(operand1[i])
                 let x0 = values[a], x1 = b >= 0 ? values[b] : nil, y = values[i]
@@ -215,11 +217,10 @@ extension Tape {
 
     /// Adds a slice's cotangent tangent `gt` (k directions) into the block of node j's cotangent tangent it
     /// was sliced from: the sweep's `accumulateBlock` for tangents alone.
-    private func addTangentBlock(_ gt: UnsafeMutablePointer<Double>, count: Int, into j: Int, axis: Int, start: Int,
-                                 _ r: LinearizationRecord, _ k: Int) {
+    private func addTangentBlock(_ gt: UnsafeMutablePointer<Double>, count: Int, blockCount: Int, into j: Int, axis: Int,
+                                 start: Int, _ r: LinearizationRecord, _ k: Int) {
         let target = values[j].shape, n = target.count
         let (ax, rows, cols) = target.rank == 1 ? (1, 1, n) : (axis, target.rows, target.cols)
-        let blockCount = target.rank == 1 ? count : (axis == 0 ? count * cols : rows * count)
         guard var adj = r.adjointTangent[j] else {
             let fresh = arena.allocateZeroed(n * k)
             for b in 0..<k {
@@ -230,18 +231,24 @@ extension Tape {
             r.adjointTangentOwned[j] = true
             return
         }
-        if !r.adjointTangentOwned[j] {
-            if !arena.isUnique(adj, count: n * k) {
-                let borrowedAdj = adj
-                adj = copy(borrowedAdj, n * k)
-                arena.release(borrowedAdj, count: n * k)
-            }
-            r.adjointTangentOwned[j] = true
-            r.adjointTangent[j] = adj
-        }
+        if !r.adjointTangentOwned[j] { adj = ownedTangent(adj, of: j, n * k, r) }
         for b in 0..<k {
             Kernels.addBlock(axis: ax, start: start, count: count, rows: rows, cols: cols, full: adj + b * n, block: gt + b * blockCount)
         }
+    }
+
+    /// Node j's borrowed cotangent tangent `adj` (`count` doubles: k directions), made its own before something is
+    /// added into it: kept when the lender is done with it, else copied.
+    private func ownedTangent(_ adj: UnsafeMutablePointer<Double>, of j: Int, _ count: Int,
+                              _ r: LinearizationRecord) -> UnsafeMutablePointer<Double> {
+        var owned = adj
+        if !arena.isUnique(adj, count: count) {   // copy a borrowed buffer before adding into it
+            owned = copy(adj, count)
+            arena.release(adj, count: count)
+        }
+        r.adjointTangentOwned[j] = true
+        r.adjointTangent[j] = owned
+        return owned
     }
 
     /// Adds the tangents of a rule's contribution `c` (k blocks) into node j's cotangent tangent: the sweep's
@@ -265,15 +272,7 @@ extension Tape {
             }
             return
         }
-        if !r.adjointTangentOwned[j] {
-            if !arena.isUnique(adj, count: n * k) {   // copy a borrowed buffer before adding into it
-                let borrowedAdj = adj
-                adj = copy(borrowedAdj, n * k)
-                arena.release(borrowedAdj, count: n * k)
-            }
-            r.adjointTangentOwned[j] = true
-            r.adjointTangent[j] = adj
-        }
+        if !r.adjointTangentOwned[j] { adj = ownedTangent(adj, of: j, n * k, r) }
         for b in 0..<k { Kernels.accumulate(ct + b * c.count, shape: c.shape, into: adj + b * n, shape: target) }
         if !borrowed { arena.release(ct, count: c.count * k) }
     }
