@@ -214,11 +214,7 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
                                    _ tapes: UnrollingTapes, tape: Tape) throws -> Linearization {
         let t = s.iteration
         let l = tape.linearizedGradient(of: { objective($0[0], $0[1], t) }, at: [lambda, s.weights])
-        guard l.value.isFinite, l.gradients[1].isFinite else {
-            throw TrainingError.diverged("the inner loss", step: t, value: l.value,
-                                         hint: "lower the inner learning rate (now \(optimizer.learningRate))")
-        }
-        optimizer.update(&s, gradient: l.gradients[1], tape: tapes.step)
+        try update(&s, value: l.value, gradient: l.gradients[1], tapes)
         return l
     }
 
@@ -227,11 +223,16 @@ public struct UnrolledOptimization<O: Optimizer>: Sendable {
                          _ tapes: UnrollingTapes) throws -> Tensor {
         let t = s.iteration
         let (value, grads) = tapes.gradient.valueAndGradient(of: { objective($0[0], $0[1], t) }, at: [lambda, s.weights], wrt: [1])
-        guard value.isFinite, grads[0].isFinite else {
-            throw TrainingError.diverged("the inner loss", step: t, value: value,
+        try update(&s, value: value, gradient: grads[0], tapes)
+        return grads[0]
+    }
+
+    /// The optimizer's update from J's value and gradient at the state; throws if either is not finite.
+    private func update(_ s: inout OptimizerState, value: Double, gradient: Tensor, _ tapes: UnrollingTapes) throws {
+        guard value.isFinite, gradient.isFinite else {
+            throw TrainingError.diverged("the inner loss", step: s.iteration, value: value,
                                          hint: "lower the inner learning rate (now \(optimizer.learningRate))")
         }
-        optimizer.update(&s, gradient: grads[0], tape: tapes.step)
-        return grads[0]
+        optimizer.update(&s, gradient: gradient, tape: tapes.step)
     }
 }
